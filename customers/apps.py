@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class CustomersConfig(AppConfig):
+    name = "customers"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import history
+
+        history.register(history.job_entries)

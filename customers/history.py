@@ -1,0 +1,55 @@
+"""The customer's history: one chronological timeline built from what each app records.
+
+`customers` imports no other app, so each app contributes its entries through this registry
+(from its AppConfig.ready). A provider takes the customer and a limit and returns HistoryEntry
+objects from one query, so the page's query count does not grow with the customer's history.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from heapq import merge
+from itertools import islice
+
+_providers = []
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    when: datetime
+    kind: str  # "job", "callback", "recommendation", "call", "feedback", ...
+    title: str
+    url: str = ""
+    detail: str = ""
+    badge: str = ""
+    people: list = field(default_factory=list)
+
+
+def register(provider):
+    if provider not in _providers:
+        _providers.append(provider)
+    return provider
+
+
+def customer_history(customer, *, limit=100):
+    """The newest `limit` entries across every app, newest first."""
+    streams = [sorted(provider(customer, limit=limit), key=lambda e: e.when, reverse=True) for provider in _providers]
+    return list(islice(merge(*streams, key=lambda e: e.when, reverse=True), limit))
+
+
+def job_entries(customer, *, limit):
+    from .models import Job
+
+    jobs = customer.jobs.select_related("site", "lead_technician").order_by("-scheduled_start")[:limit]
+    for job in jobs:
+        when = job.completed_at or job.scheduled_start
+        title = f"{job.get_kind_display()} — {job.get_status_display().lower()}"
+        technician = job.lead_technician.get_full_name() if job.lead_technician else ""
+        yield HistoryEntry(
+            when=when,
+            kind="job",
+            title=title,
+            url=job.get_absolute_url(),
+            detail=job.summary,
+            badge=job.get_status_display() if job.status != Job.Status.COMPLETED else "",
+            people=[technician] if technician else [],
+        )

@@ -1,0 +1,53 @@
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from customers.models import Job
+
+from . import roles
+from .models import WorkerHeartbeat
+
+
+def home(request):
+    """Each role's start page: the technician's day, the office's day across the company."""
+    user = request.user
+    if roles.has_role(user, roles.SALES) and not roles.has_role(user, roles.CSR, roles.MANAGER, roles.TECHNICIAN):
+        return redirect("customers:list")
+    today = timezone.localdate()
+    context = {"today": today}
+    if roles.has_role(user, roles.TECHNICIAN) and not roles.is_office(user):
+        context["my_jobs"] = (
+            Job.objects.assigned_to(user).on_day(today).with_related().order_by("scheduled_start")
+        )
+        context["upcoming_jobs"] = (
+            Job.objects.assigned_to(user)
+            .filter(scheduled_start__date__gt=today, status=Job.Status.SCHEDULED)
+            .with_related()
+            .order_by("scheduled_start")[:5]
+        )
+    if roles.is_office(user):
+        todays = Job.objects.on_day(today)
+        context["todays_jobs"] = todays.with_related().order_by("scheduled_start", "pk")[:50]
+        context["todays_counts"] = {
+            "scheduled": todays.filter(status=Job.Status.SCHEDULED).count(),
+            "completed": Job.objects.completed().filter(completed_at__date=today).count(),
+        }
+    if roles.has_role(user, roles.MANAGER):
+        heartbeat = WorkerHeartbeat.objects.filter(name="worker").first()
+        context["heartbeat"] = heartbeat
+        context["worker_stale"] = heartbeat is None or heartbeat.last_seen < timezone.now() - timedelta(minutes=5)
+    return render(request, "home.html", context)
+
+
+@login_not_required
+@never_cache
+def healthz(request):
+    """For load balancers and docker compose: the process is up and the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")

@@ -1,0 +1,94 @@
+import os
+
+import pytest
+
+from servicedesk import roles
+from tests import services
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _no_whitenoise_manifest(settings):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def _require(service):
+    reason = services.missing(service)
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres():
+    """Marks a test that proves something only PostgreSQL can (row locks, ON CONFLICT)."""
+    _require("postgres")
+
+
+@pytest.fixture
+def redis_url():
+    _require("redis")
+    return os.environ["CELERY_BROKER_URL"]
+
+
+@pytest.fixture
+def csr(db):
+    return UserFactory(username="csr", first_name="Carla", last_name="Reyes", role=roles.CSR)
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager", first_name="Morgan", last_name="Hale", role=roles.MANAGER)
+
+
+@pytest.fixture
+def technician(db):
+    return UserFactory(username="technician", first_name="Tom", last_name="Alvarez", role=roles.TECHNICIAN)
+
+
+@pytest.fixture
+def sales(db):
+    return UserFactory(username="sales", first_name="Sam", last_name="Park", role=roles.SALES)
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but holds no role: must see nothing."""
+    return UserFactory(username="outsider")
+
+
+@pytest.fixture
+def client_for(client):
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+# Playwright with the system Chromium: `playwright install` cannot download browsers here.
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    reason = services.missing("chromium")
+    if reason:
+        pytest.skip(reason)
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+        "args": [
+            "--no-sandbox",
+            "--headless",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }

@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -18,23 +19,34 @@ env = environ.Env()
 
 
 def env_bool(name, default):
-    try:
-        return env.bool(name, default=default)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be true or false, got {env.str(name)!r}") from exc
+    # Parsed here rather than by env.bool, which reads any unknown word ("ture", "maybe") as False.
+    value = env.str(name, default="").strip().lower()
+    if not value:  # unset, or `NAME=` left empty in an env file
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {env.str(name)!r}")
 
 
 def env_int(name, default):
+    if not env.str(name, default="").strip():
+        return default
     try:
-        return env.int(name, default=default)
+        return env.int(name)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {env.str(name)!r}") from exc
 
 
 DEBUG = env_bool("DEBUG", False)
+DJANGO_ENV = env.str("DJANGO_ENV", default="development")
+if DJANGO_ENV not in ("development", "production"):
+    # A typo such as "prod" must not quietly drop the production-only checks below.
+    raise ImproperlyConfigured(f"DJANGO_ENV must be development or production, got {DJANGO_ENV!r}")
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG and env.str("DJANGO_ENV", default="development") == "production":
+    if DJANGO_ENV == "production":
         raise ImproperlyConfigured("SECRET_KEY must be set in production")
     # Development only: a fixed, obviously insecure key so sessions survive restarts of `make run`.
     SECRET_KEY = "django-insecure-servicedesk-development-key-change-me-in-production"
@@ -175,15 +187,15 @@ if env_bool("BEHIND_TLS_PROXY", False):
 # Strict CSP: every script and stylesheet is vendored under static/, nothing inline without a nonce.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'", "'nonce'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "connect-src": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-        "base-uri": ["'self'"],
-        "object-src": ["'none'"],
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
     },
 }
 

@@ -13,6 +13,7 @@ from . import roles
 from .models import WorkerHeartbeat
 
 
+@roles.role_required(*roles.ALL_ROLES)
 def home(request):
     """Each role's start page: the technician's day, the office's day across the company."""
     user = request.user

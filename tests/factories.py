@@ -24,7 +24,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def role(user, create, extracted, **kwargs):
         if create and extracted:
-            user.groups.add(Group.objects.get(name=extracted))
+            user.groups.add(Group.objects.get_or_create(name=extracted)[0])
 
 
 class TechnicianFactory(UserFactory):
@@ -33,7 +33,7 @@ class TechnicianFactory(UserFactory):
     @factory.post_generation
     def role(user, create, extracted, **kwargs):
         if create:
-            user.groups.add(Group.objects.get(name=extracted or roles.TECHNICIAN))
+            user.groups.add(Group.objects.get_or_create(name=extracted or roles.TECHNICIAN)[0])
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):

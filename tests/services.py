@@ -59,29 +59,47 @@ def _as_postgres(command):
     return ["sh", "-c", command]
 
 
-def _start_postgres():
+def start_postgres(root=None):
+    """Start a PostgreSQL on a free loopback port; returns (url, stop) or (None, reason).
+
+    With `root`, the cluster lives there and survives `stop()` (the benchmark reuses its data);
+    without, it is a throwaway cluster in a temporary folder.
+    """
     bindir = _pg_bin()
     if bindir is None:
         return None, "PostgreSQL is not installed (Debian package postgresql)"
-    root = tempfile.mkdtemp(prefix="servicedesk-pg-")
+    keep = root is not None
+    root = str(root) if keep else tempfile.mkdtemp(prefix="servicedesk-pg-")
+    os.makedirs(root, exist_ok=True)
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
     port = _free_port()
     data, log = f"{root}/data", f"{root}/log"
-    subprocess.run(
-        _as_postgres(f"{bindir}/initdb -D {data} -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null"),
-        check=True,
-    )
+    if not os.path.exists(f"{data}/PG_VERSION"):
+        initdb = f"{bindir}/initdb -D {data} -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null"
+        subprocess.run(_as_postgres(initdb), check=True)
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
     options += " -c full_page_writes=off -c max_connections=200"
-    subprocess.run(_as_postgres(f"{bindir}/pg_ctl -D {data} -l {log} -w -o '{options}' start >/dev/null"), check=True)
+    if keep:
+        options += " -c shared_buffers=1GB -c work_mem=32MB -c maintenance_work_mem=512MB -c max_wal_size=8GB"
+    start = f"{bindir}/pg_ctl -D {data} -l {log} -w -t 120 -o '{options}' start >/dev/null"
+    subprocess.run(_as_postgres(start), check=True)
 
     def stop():
-        subprocess.run(_as_postgres(f"{bindir}/pg_ctl -D {data} -m immediate stop >/dev/null"), check=False)
-        shutil.rmtree(root, ignore_errors=True)
+        mode = "fast" if keep else "immediate"
+        subprocess.run(_as_postgres(f"{bindir}/pg_ctl -D {data} -m {mode} stop >/dev/null"), check=False)
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
 
-    _state["stop"].append(stop)
-    return f"postgres://postgres@127.0.0.1:{port}/servicedesk", None
+    return f"postgres://postgres@127.0.0.1:{port}/servicedesk", stop
+
+
+def _start_postgres():
+    url, stop_or_reason = start_postgres()
+    if url is None:
+        return None, stop_or_reason
+    _state["stop"].append(stop_or_reason)
+    return url, None
 
 
 def _start_redis():

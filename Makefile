@@ -6,9 +6,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEBIAN_PACKAGES := postgresql redis-server chromium
+# wrk is for `make bench` only (throughput); the rest are the suite's real services.
+DEBIAN_PACKAGES := postgresql redis-server chromium wrk
 
-.PHONY: run test install services lint clean
+.PHONY: run test install services lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,13 +44,17 @@ run: install
 	@echo "  demo logins (password: demo): csr, manager, technician, sales"
 	@echo "  Ctrl-C stops the web server and the worker."
 	@echo
-	@trap 'kill 0' INT TERM EXIT; \
-	DEBUG=true $(BIN)/celery -A servicedesk worker -B -l info --concurrency 1 -s var/celerybeat-schedule & \
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait; exit 0' INT TERM; \
+	DEBUG=true $(BIN)/celery -A servicedesk worker -B -l info --concurrency 1 & \
 	DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000 & \
 	wait
 
 test: install services
 	$(BIN)/pytest
+
+# Performance figures on a large data set (see README, Performance); loads it once, then reuses it.
+bench: install services
+	$(BIN)/python -m tests.bench
 
 lint: install
 	$(BIN)/ruff check .

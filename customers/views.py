@@ -1,10 +1,21 @@
+import secrets
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Prefetch, Subquery
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from servicedesk import roles
 
+from . import importing
 from .filters import CustomerFilter, JobFilter
+from .forms import ImportConfirmForm, ImportForm
 from .history import customer_history
 from .models import Customer, Equipment, Job, Site
 
@@ -69,3 +80,110 @@ def job_list(request):
 def job_detail(request, pk):
     job = _get_job_for_user(request, pk)
     return render(request, "customers/job_detail.html", {"job": job})
+
+
+# CSV import from the dispatch system: managers only. The uploaded file waits under MEDIA_ROOT/imports/ with a
+# random name, known only to the uploader's session, between the preview and the "Import" button.
+
+IMPORT_SESSION_KEY = "customers_import"
+IMPORT_DIR = "imports"
+IMPORT_ERRORS_SHOWN = 200
+# Previews nobody confirmed are swept at the next upload.
+STALE_IMPORT_AGE = timedelta(days=1)
+
+
+def _import_page(request, form, *, errors=(), filename=""):
+    context = {
+        "form": form,
+        "errors": errors[:IMPORT_ERRORS_SHOWN],
+        "more_errors": max(0, len(errors) - IMPORT_ERRORS_SHOWN),
+        "error_count": len(errors),
+        "filename": filename,
+        "kinds": importing.KINDS.values(),
+    }
+    return render(request, "customers/import.html", context)
+
+
+def _discard_import_file(name):
+    if name and default_storage.exists(name):
+        default_storage.delete(name)
+
+
+def _discard_stale_import_files():
+    try:
+        _, names = default_storage.listdir(IMPORT_DIR)
+    except FileNotFoundError:
+        return
+    cutoff = timezone.now() - STALE_IMPORT_AGE
+    for name in names:
+        path = f"{IMPORT_DIR}/{name}"
+        if default_storage.get_modified_time(path) < cutoff:
+            default_storage.delete(path)
+
+
+@roles.role_required(roles.MANAGER)
+def import_upload(request):
+    if request.method != "POST":
+        return _import_page(request, ImportForm())
+    form = ImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _import_page(request, form)
+    upload, kind = form.cleaned_data["file"], form.cleaned_data["kind"]
+    data = upload.read()
+    plan = importing.plan_import(kind=kind, data=data)
+    if plan.errors:
+        return _import_page(request, form, errors=plan.errors, filename=upload.name)
+    _discard_stale_import_files()
+    previous = request.session.get(IMPORT_SESSION_KEY)
+    if previous:
+        _discard_import_file(previous["name"])
+    token = secrets.token_urlsafe(24)
+    name = default_storage.save(f"{IMPORT_DIR}/{token}.csv", ContentFile(data))
+    request.session[IMPORT_SESSION_KEY] = {"token": token, "name": name, "kind": kind, "filename": upload.name}
+    context = {
+        "plan": plan,
+        "filename": upload.name,
+        "counts": plan.counts,
+        "total": len(plan.records),
+        "noun": plan.kind.noun(len(plan.records)),
+        "headers": [title for _, title, _ in plan.columns],
+        "preview": plan.preview(),
+        "confirm_form": ImportConfirmForm(initial={"token": token}),
+    }
+    return render(request, "customers/import_preview.html", context)
+
+
+@roles.role_required(roles.MANAGER)
+@require_POST
+def import_confirm(request):
+    pending = request.session.get(IMPORT_SESSION_KEY)
+    form = ImportConfirmForm(request.POST)
+    if (
+        not pending
+        or not form.is_valid()
+        or not secrets.compare_digest(form.cleaned_data["token"], pending["token"])
+        or not default_storage.exists(pending["name"])
+    ):
+        messages.error(request, "That import is no longer waiting to be confirmed. Upload the file again.")
+        return redirect("customers:import")
+    with default_storage.open(pending["name"], "rb") as stored:
+        data = stored.read()
+    del request.session[IMPORT_SESSION_KEY]
+    _discard_import_file(pending["name"])
+    try:
+        plan = importing.apply_import(kind=pending["kind"], data=data)
+    except importing.ImportRejected as rejected:
+        # The data changed since the preview (e.g. a referenced site was merged away): show why, like an upload.
+        form = ImportForm(initial={"kind": pending["kind"]})
+        return _import_page(request, form, errors=rejected.errors, filename=pending["filename"])
+    messages.success(request, f"Imported {plan.summary()} from {pending['filename']}.")
+    return redirect("customers:import")
+
+
+@roles.role_required(roles.MANAGER)
+def import_example(request, kind):
+    if kind not in importing.KINDS:
+        raise Http404("No such kind of import.")
+    response = HttpResponse(importing.example_csv(kind), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{kind}-example.csv"'
+    return response

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class CallbacksConfig(AppConfig):
     name = "callbacks"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from customers.history import register
+
+        from .history import callback_entries
+
+        register(callback_entries)

@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class RecommendationsConfig(AppConfig):
     name = "recommendations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from customers import demo, history
+
+        from .demo import create_recommendations
+        from .history import recommendation_entries
+
+        history.register(recommendation_entries)
+        demo.register(create_recommendations)

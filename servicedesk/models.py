@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class WorkerHeartbeat(models.Model):
@@ -9,3 +11,60 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} at {self.last_seen:%Y-%m-%d %H:%M}"
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """Something a user should look at: an escalation, a hand-off to them. Written by notifications.notify."""
+
+    class Kind(models.TextChoices):
+        ESCALATION = "escalation", "Escalations to managers"
+        REMINDER = "reminder", "Reminders of work due or overdue"
+        BRIEFING = "briefing", "The evening briefing before my visits"
+        ASSIGNMENT = "assignment", "Work handed or passed to me"
+
+    # Whether each kind is e-mailed to someone who has not said otherwise on the preferences page.
+    EMAIL_BY_DEFAULT = {Kind.ESCALATION: True, Kind.REMINDER: True, Kind.BRIEFING: True, Kind.ASSIGNMENT: False}
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ASSIGNMENT, db_default=Kind.ASSIGNMENT)
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    # What the notification is about, for reminders written by the beat sweeps
+    # ("callback:12:first-contact:<due>:to:3"): the unique key makes a sweep that runs twice write it once.
+    key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The navbar counts a user's unread notifications on every page.
+            models.Index(fields=["recipient", "-created_at"], name="notification_unread",
+                         condition=models.Q(read_at__isnull=True)),
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient"),
+        ]
+
+    def __str__(self):
+        return self.text
+
+
+class NotificationPreference(models.Model):
+    """A user's choice to get (or not get) e-mail for one kind of notification; no row means the kind's default."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Notification.Kind.choices)
+    email = models.BooleanField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once")]
+
+    def __str__(self):
+        return f"{self.user}: {self.kind} e-mail {'on' if self.email else 'off'}"

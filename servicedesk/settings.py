@@ -5,6 +5,7 @@ production sets DATABASE_URL (PostgreSQL), CELERY_BROKER_URL (Redis), SECRET_KEY
 A malformed value fails at start-up with ImproperlyConfigured rather than at the first request.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -54,7 +55,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin, for managers only (servicedesk/admin_site.py).
+    "servicedesk.admin_site.ManagerAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -72,6 +74,7 @@ INSTALLED_APPS = [
     "customers",
     "recommendations",
     "callbacks",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -86,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as axes requires: it turns a locked-out login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "servicedesk.urls"
@@ -103,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "servicedesk.roles.context_processor",
+                "servicedesk.notifications.context_processor",
             ],
         },
     },
@@ -133,6 +139,26 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling (django-axes, servicedesk/lockouts.py): after AXES_FAILURE_LIMIT failed logins for one
+# username from one address within the cool-off, that pair is refused until the cool-off has passed since
+# its last failure, or a manager lifts it on the Lock-outs page. Another address or username is unaffected.
+AUTHENTICATION_BACKENDS = [
+    "servicedesk.lockouts.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 30)
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_MINUTES < 1:
+    # 0 would lock everyone out on their first attempt, or never let a lock-out end.
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be at least 1")
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_CLIENT_IP_CALLABLE = "servicedesk.lockouts.client_ip_address"
+AXES_LOCKOUT_CALLABLE = "servicedesk.lockouts.lockout_response"
+# A successful login forgets that pair's earlier typos, so they don't add up to a lock-out over the day.
+AXES_RESET_ON_SUCCESS = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="America/Chicago")
@@ -228,6 +254,27 @@ COMPANY_NAME = env.str("COMPANY_NAME", default="Northside Plumbing, Heating & El
 COMPANY_PHONE = env.str("COMPANY_PHONE", default="(555) 010-4400")
 # The region phone numbers without a country code belong to (E.164 normalisation for search).
 PHONE_REGION = env.str("PHONE_REGION", default="US")
+# A callback on the same equipment (or site) within this many days of an earlier one is a repeat, escalated at once.
+CALLBACK_REPEAT_WINDOW_DAYS = env_int("CALLBACK_REPEAT_WINDOW_DAYS", 90)
+
+# Follow-up calls (callbacks/calls.py). After a no answer or a voicemail the call comes back after the next gap
+# in days (the last gap repeats); after FOLLOW_UP_CALL_MAX_ATTEMPTS unanswered attempts it is given up, recorded.
+try:
+    FOLLOW_UP_CALL_RETRY_DAYS = [int(days) for days in env.list("FOLLOW_UP_CALL_RETRY_DAYS", default=["1", "2"])]
+except ValueError as exc:
+    raise ImproperlyConfigured("FOLLOW_UP_CALL_RETRY_DAYS must be whole numbers of days, e.g. 1,2") from exc
+FOLLOW_UP_CALL_MAX_ATTEMPTS = env_int("FOLLOW_UP_CALL_MAX_ATTEMPTS", 3)
+# A CSR's claim on a call lapses after this long without an outcome, and the call returns to the queue.
+FOLLOW_UP_CALL_CLAIM_MINUTES = env_int("FOLLOW_UP_CALL_CLAIM_MINUTES", 20)
+# A call not made within this many days of falling due is no longer a post-visit call: not scheduled at all.
+FOLLOW_UP_CALL_WINDOW_DAYS = env_int("FOLLOW_UP_CALL_WINDOW_DAYS", 14)
+if (not FOLLOW_UP_CALL_RETRY_DAYS or min(FOLLOW_UP_CALL_RETRY_DAYS) < 1 or FOLLOW_UP_CALL_MAX_ATTEMPTS < 1
+        or FOLLOW_UP_CALL_CLAIM_MINUTES < 1 or FOLLOW_UP_CALL_WINDOW_DAYS < 1):
+    raise ImproperlyConfigured("Follow-up call retry days, attempts, claim minutes and window must be at least 1")
+# A lead whose owner is this many days past its follow-up date without a word is escalated to the managers.
+STALE_LEAD_DAYS = env_int("STALE_LEAD_DAYS", 7)
+# Links in e-mails need the address the staff open the app at.
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import lockouts, notifications, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +12,15 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("", include("customers.urls")),
+    path("", include("callbacks.urls")),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/read/", notifications.notification_mark_read, name="notifications_read"),
+    path("notifications/<int:pk>/open/", notifications.notification_open, name="notification_open"),
+    path("notifications/preferences/", notifications.preferences, name="notification_preferences"),
+    path("", include("recommendations.urls")),
+    path("dashboards/", include("servicedesk.dashboards.urls")),
+    path("lockouts/", lockouts.lockout_list, name="lockouts"),
+    path("lockouts/unlock/", lockouts.lockout_unlock, name="lockout_unlock"),
     path("admin/", admin.site.urls),
 ]
 

@@ -7,7 +7,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from callbacks.models import Callback
 from customers.models import Job
+from recommendations.selectors import with_open_recommendation_counts
 
 from . import roles
 from .models import WorkerHeartbeat
@@ -22,7 +24,7 @@ def home(request):
     today = timezone.localdate()
     context = {"today": today}
     if roles.has_role(user, roles.TECHNICIAN) and not roles.is_office(user):
-        context["my_jobs"] = (
+        context["my_jobs"] = with_open_recommendation_counts(
             Job.objects.assigned_to(user).on_day(today).with_related().order_by("scheduled_start")
         )
         context["upcoming_jobs"] = (
@@ -34,6 +36,7 @@ def home(request):
     if roles.is_office(user):
         todays = Job.objects.on_day(today)
         context["todays_jobs"] = todays.with_related().order_by("scheduled_start", "pk")[:50]
+        context["open_callbacks"] = Callback.objects.open().with_related().overdue_first()[:10]
         context["todays_counts"] = {
             "scheduled": todays.filter(status=Job.Status.SCHEDULED).count(),
             "completed": Job.objects.completed().filter(completed_at__date=today).count(),

@@ -1,8 +1,11 @@
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.core.management.color import no_style
+from django.db import connection
 from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -10,6 +13,7 @@ from django.utils import timezone
 from customers import demo
 from customers.models import Customer, Equipment, Job, Site
 from customers.phones import phone_digits
+from recommendations.models import Discussion, Recommendation
 from servicedesk import roles
 from servicedesk.models import WorkerHeartbeat
 from tests.factories import CustomerFactory, EquipmentFactory, JobFactory, SiteFactory, UserFactory
@@ -34,16 +38,30 @@ def _snapshot():
         "jobs": list(Job.objects.order_by("pk").values_list(*job_columns, "lead_technician__username")),
         "helpers": list(helpers.values_list("job_id", "user__username")),
         "staff": list(User.objects.order_by("username").values_list("username", "first_name", "last_name", "is_staff")),
+        "recommendations": list(
+            Recommendation.objects.order_by("pk").values_list(
+                "pk", "site_id", "raised_on_job_id", "accepted_job_id", "what", "risk", "state", "created_at",
+                "owner__username", "next_follow_up_on",
+            )
+        ),
+        "discussions": list(
+            Discussion.objects.order_by("pk").values_list("recommendation_id", "job_id", "response", "discussed_at")
+        ),
     }
 
 
 def _empty_the_database():
-    Job.helpers.through.objects.all().delete()
-    Job.objects.all().delete()
-    Equipment.objects.all().delete()
-    Site.objects.all().delete()
-    Customer.objects.all().delete()
-    User.objects.all().delete()
+    """Every table the demo writes (the apps' own and the users), keeping the roles and settings of migrations."""
+    written = {"customers", "recommendations", "callbacks"}
+    tables = [m._meta.db_table for m in apps.get_models(include_auto_created=True) if m._meta.app_label in written]
+    tables += [User._meta.db_table, User.groups.through._meta.db_table, User.user_permissions.through._meta.db_table]
+    kept = {"recommendations_followupinterval", "callbacks_urgencytarget", "callbacks_followuprule"}
+    statements = connection.ops.sql_flush(no_style(), [t for t in tables if t not in kept], allow_cascade=True)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # run the deferred foreign-key checks first: TRUNCATE refuses to
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # run with checks still pending in the transaction
+        for sql in statements:
+            cursor.execute(sql)
 
 
 @pytest.fixture

@@ -66,8 +66,8 @@ def test_customer_list_query_count_does_not_grow_with_rows(client_for, csr, djan
     client = client_for(csr)
     client.get(reverse("customers:list"))  # warm the session and the user's roles
 
-    # session, user, roles, count, page of customers
-    with django_assert_num_queries(5):
+    # session, user, roles, unread notifications, count, page of customers
+    with django_assert_num_queries(6):
         response = client.get(reverse("customers:list"))
     assert response.status_code == 200
 
@@ -79,8 +79,9 @@ def test_customer_detail_shows_history_with_constant_queries(client_for, csr, dj
         JobFactory(site=equipment.site, completed=True, summary=f"Visit number {n}")
     client = client_for(csr)
 
-    # session, user, roles, customer, history (jobs), sites, equipment, upcoming jobs
-    with django_assert_num_queries(8):
+    # session, user, roles, unread notifications, customer, sites, equipment, upcoming jobs,
+    # and the history: jobs, callbacks, recommendation events, discussions
+    with django_assert_num_queries(12):
         response = client.get(reverse("customers:detail", args=[customer.pk]))
 
     body = response.content.decode()

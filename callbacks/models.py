@@ -1,0 +1,615 @@
+"""Callbacks: a customer coming back because work already done did not fix the problem, or caused a new one.
+
+The state machine and its rules live in services.py; this module holds the records and the derived,
+single-object state (the SLA clock, the recovery checklist's status).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import Job
+from servicedesk import roles
+
+
+class Urgency(models.TextChoices):
+    EMERGENCY = "emergency", "Emergency"
+    HIGH = "high", "High"
+    NORMAL = "normal", "Normal"
+
+
+class UrgencyTarget(models.Model):
+    """How soon the customer must hear from us, and how soon the revisit must happen, per urgency."""
+
+    urgency = models.CharField(max_length=20, choices=Urgency.choices, unique=True)
+    first_contact_within = models.DurationField(help_text="From logging to the first contact with the customer.")
+    revisit_within = models.DurationField(help_text="From logging to the revisit.")
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["first_contact_within"]
+
+    def __str__(self):
+        return f"{self.get_urgency_display()}: {self.first_contact_within} / {self.revisit_within}"
+
+
+class CallbackQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(state=Callback.State.CLOSED)
+
+    def overdue(self, now=None):
+        return self.open().filter(due_at__lt=now or timezone.now())
+
+    def repeats(self):
+        return self.filter(is_repeat=True)
+
+    def counted(self):
+        """Callbacks that count against the work: an unrelated new problem is not a callback."""
+        return self.exclude(root_cause=Callback.RootCause.UNRELATED)
+
+    def visible_to(self, user):
+        """Office staff see every callback; a technician those on jobs they worked or will work."""
+        if roles.is_office(user):
+            return self
+        if roles.has_role(user, roles.TECHNICIAN):
+            mine = Job.objects.assigned_to(user).values("pk")
+            return self.filter(Q(job__in=mine) | Q(revisit_job__in=mine))
+        return self.none()
+
+    def for_technician(self, user):
+        mine = Job.objects.assigned_to(user).values("pk")
+        return self.filter(Q(job__in=mine) | Q(revisit_job__in=mine))
+
+    def overdue_first(self):
+        return self.order_by(models.F("due_at").asc(nulls_last=True), "-logged_at", "-pk")
+
+    def with_related(self):
+        return self.select_related(
+            "customer", "site", "equipment", "job", "job__lead_technician", "revisit_job",
+            "revisit_job__lead_technician", "assigned_to",
+        )
+
+    def earlier_for(self, job, *, since):
+        """Earlier callbacks a new one on `job` repeats: on the same job ever, or on the same equipment
+        (or site, when the job names no equipment) since `since`. Newest first."""
+        same_place = Q(equipment=job.equipment_id) if job.equipment_id else Q(site=job.site_id)
+        return (
+            self.counted()
+            .filter(Q(job=job.pk) | (same_place & Q(logged_at__gte=since)))
+            .select_related("job")
+            .order_by("-logged_at", "-pk")
+        )
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The SLA clock the callback page and lists show."""
+
+    label: str
+    due_at: datetime
+    now: datetime
+
+    @property
+    def overdue(self):
+        return self.due_at < self.now
+
+    @property
+    def remaining(self):
+        return self.due_at - self.now
+
+
+class Callback(models.Model):
+    class Channel(models.TextChoices):
+        PHONE = "phone", "Phone"
+        EMAIL = "email", "E-mail"
+        WEB = "web", "Web"
+        WALK_IN = "walk_in", "Walk-in"
+
+    class State(models.TextChoices):
+        NEW = "new", "New"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        REVISIT_SCHEDULED = "revisit_scheduled", "Revisit scheduled"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    class RootCause(models.TextChoices):
+        WORKMANSHIP = "workmanship", "Workmanship"
+        MISDIAGNOSIS = "misdiagnosis", "Misdiagnosis"
+        INSTALLATION = "installation", "Installation"
+        FAULTY_PART = "faulty_part", "Faulty part"
+        COMMUNICATION = "communication", "Customer communication / expectations"
+        CUSTOMER_CAUSED = "customer_caused", "Customer-caused"
+        UNRELATED = "unrelated", "Unrelated new problem (not a callback)"
+        PRE_EXISTING = "pre_existing", "Pre-existing condition"
+
+    # Causes that are the technician's to learn from: each creates a training item.
+    TRAINING_CAUSES = (RootCause.WORKMANSHIP, RootCause.MISDIAGNOSIS, RootCause.INSTALLATION)
+
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="callbacks", help_text="The original job.")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="callbacks")
+    site = models.ForeignKey("customers.Site", on_delete=models.PROTECT, related_name="callbacks")
+    equipment = models.ForeignKey(
+        "customers.Equipment", on_delete=models.PROTECT, null=True, blank=True, related_name="callbacks"
+    )
+    problem = models.TextField(help_text="In the customer's own words.")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PHONE)
+    urgency = models.CharField(max_length=20, choices=Urgency.choices, default=Urgency.NORMAL)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.NEW)
+    is_repeat = models.BooleanField(default=False)
+    repeat_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="repeats")
+    logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    logged_at = models.DateTimeField(default=timezone.now)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="owned_callbacks",
+        help_text="The CSR who owns the callback until it is closed.",
+    )
+    revisit_job = models.ForeignKey(
+        Job, on_delete=models.PROTECT, null=True, blank=True, related_name="revisit_for_callbacks"
+    )
+    # Targets fixed at logging time, so a manager changing the targets later does not move promises made.
+    first_contact_due_at = models.DateTimeField()
+    revisit_due_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    next_update_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="The customer was promised an update (or the closure call) by then."
+    )
+    # The nearest of the state's target and the promised update; kept by the services so lists can sort
+    # overdue first on an index.
+    due_at = models.DateTimeField(null=True, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+
+    root_cause = models.CharField(max_length=20, choices=RootCause.choices, blank=True)
+    resolution = models.TextField(blank=True, help_text="What was found and done.")
+    faulty_part = models.CharField(max_length=200, blank=True)
+    part_supplier = models.CharField(max_length=200, blank=True)
+    rma_reference = models.CharField("return / RMA reference", max_length=100, blank=True)
+    labour_hours = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    parts_cost = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirmed_by_customer = models.BooleanField(default=False)
+    customer_confirmation = models.TextField(blank=True, help_text="What the customer said when confirming the fix.")
+
+    objects = CallbackQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-logged_at", "-pk"]
+        indexes = [
+            models.Index(fields=["due_at"], name="callback_open_due", condition=~Q(state="closed")),
+            models.Index(fields=["equipment", "-logged_at"], name="callback_equipment_logged"),
+            models.Index(fields=["site", "-logged_at"], name="callback_site_logged"),
+            models.Index(fields=["assigned_to", "state"], name="callback_owner_state"),
+            models.Index(fields=["-logged_at"], name="callback_logged"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="closed") | Q(closed_at__isnull=False), name="callback_closed_has_closed_at"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=["resolved", "closed"]) | ~Q(root_cause=""),
+                name="callback_resolved_has_root_cause",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Callback #{self.pk} — {self.customer}"
+
+    def get_absolute_url(self):
+        return reverse("callbacks:detail", args=[self.pk])
+
+    @property
+    def is_open(self):
+        return self.state != self.State.CLOSED
+
+    @property
+    def counts_as_callback(self):
+        return self.root_cause != self.RootCause.UNRELATED
+
+    def state_target(self):
+        """(label, due) of what the current state waits for, or None once closed."""
+        if self.state == self.State.NEW:
+            return "First contact", self.first_contact_due_at
+        if self.state in (self.State.ACKNOWLEDGED, self.State.REVISIT_SCHEDULED):
+            return "Revisit", self.revisit_due_at
+        if self.state == self.State.RESOLVED and self.next_update_due_at:
+            return "Closure call", self.next_update_due_at
+        return None
+
+    def compute_due_at(self):
+        clock = self.clock(now=timezone.now())
+        return clock.due_at if clock else None
+
+    def clock(self, now=None):
+        """The nearest promise still open: the state's target, or an update promised to the customer sooner."""
+        now = now or timezone.now()
+        target = self.state_target()
+        if target is None:
+            return None
+        label, due = target
+        if self.state != self.State.RESOLVED and self.next_update_due_at and self.next_update_due_at < due:
+            label, due = "Customer update", self.next_update_due_at
+        return Clock(label=label, due_at=due, now=now)
+
+    def is_overdue(self, now=None):
+        clock = self.clock(now)
+        return bool(clock and clock.overdue)
+
+
+class CallbackEvent(models.Model):
+    """Every state change and action on a callback, who and when. Nothing is deleted; this is the timeline."""
+
+    class Action(models.TextChoices):
+        LOGGED = "logged", "Logged"
+        ESCALATED = "escalated", "Escalated to managers"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        REVISIT_SCHEDULED = "revisit_scheduled", "Revisit scheduled"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed — customer confirmed"
+        REOPENED = "reopened", "Reopened"
+        HANDED_OFF = "handed_off", "Handed off"
+        CONTACT = "contact", "Customer contact"
+        STEP = "step", "Recovery step"
+        TRAINING = "training", "Training item"
+
+    callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    from_state = models.CharField(max_length=20, choices=Callback.State.choices, blank=True)
+    to_state = models.CharField(max_length=20, choices=Callback.State.choices, blank=True)
+    note = models.TextField(blank=True)
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["callback", "at"], name="callback_event_callback_at")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class RecoveryStep(models.Model):
+    """One checked step of the service-recovery checklist (seeds 000 and 003). A missing row is a step not done."""
+
+    class Step(models.TextChoices):
+        APOLOGISED = "apologised", "Apologised for the problem"
+        ACKNOWLEDGED = "acknowledged", "Problem acknowledged in the customer's words (let them vent)"
+        APOLOGISED_AGAIN = "apologised_again", "Apologised again"
+        FIX_EXPLAINED = "fix_explained", "Fix explained to the customer"
+        URGENCY_SET = "urgency_set", "Urgency target set with the customer"
+        SOLUTION_REVIEWED = "solution_reviewed", "Solution reviewed with the customer on site"
+        ANYTHING_ELSE = "anything_else", "“Is there anything else we can do for you?” asked"
+        OTHER_WORK = "other_work", "Other work opportunities asked"
+
+    # By which state each step should have been done; a step still unchecked past it shows as skipped.
+    DUE_BY = {
+        Step.APOLOGISED: Callback.State.ACKNOWLEDGED,
+        Step.ACKNOWLEDGED: Callback.State.ACKNOWLEDGED,
+        Step.APOLOGISED_AGAIN: Callback.State.ACKNOWLEDGED,
+        Step.FIX_EXPLAINED: Callback.State.REVISIT_SCHEDULED,
+        Step.URGENCY_SET: Callback.State.REVISIT_SCHEDULED,
+        Step.SOLUTION_REVIEWED: Callback.State.RESOLVED,
+        Step.ANYTHING_ELSE: Callback.State.RESOLVED,
+        Step.OTHER_WORK: Callback.State.CLOSED,
+    }
+
+    callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="recovery_steps")
+    step = models.CharField(max_length=20, choices=Step.choices)
+    done_at = models.DateTimeField(default=timezone.now)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(max_length=300, blank=True)
+    # Only for "other work": did the customer want other work?
+    answer_yes = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["done_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["callback", "step"], name="recovery_step_once")]
+
+    def __str__(self):
+        return self.get_step_display()
+
+
+STATE_ORDER = [
+    Callback.State.NEW,
+    Callback.State.ACKNOWLEDGED,
+    Callback.State.REVISIT_SCHEDULED,
+    Callback.State.RESOLVED,
+    Callback.State.CLOSED,
+]
+
+
+def checklist(callback, steps):
+    """[(step value, label, status, row)] with status "done", "skipped" (its moment has passed) or "to do"."""
+    done = {row.step: row for row in steps}
+    reached = STATE_ORDER.index(callback.state)
+    rows = []
+    for value, label in RecoveryStep.Step.choices:
+        row = done.get(value)
+        if row is not None:
+            status = "done"
+        elif STATE_ORDER.index(RecoveryStep.DUE_BY[value]) <= reached:
+            status = "skipped"
+        else:
+            status = "to do"
+        rows.append((value, label, status, row))
+    return rows
+
+
+class HandOff(models.Model):
+    """A callback passed from one person to another; warm means a three-way conversation with the customer."""
+
+    callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="hand_offs")
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    warm = models.BooleanField(help_text="Three-way: the customer heard the problem explained to the new owner.")
+    note = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{'Warm' if self.warm else 'Cold'} hand-off at {self.at:%Y-%m-%d %H:%M}"
+
+
+class CustomerContact(models.Model):
+    """Staying in touch: each contact with the customer and when the next update was promised."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", "Call"
+        EMAIL = "email", "E-mail"
+        VISIT = "visit", "Visit"
+        NOTE = "note", "Note"
+
+    callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="contacts")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CALL)
+    summary = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    next_update_due_at = models.DateTimeField("next update promised by", null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class TrainingItem(models.Model):
+    """What a technician learns from a callback they caused (seed 000: "training will take place")."""
+
+    technician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="training_items")
+    callback = models.ForeignKey(Callback, on_delete=models.PROTECT, related_name="training_items")
+    root_cause = models.CharField(max_length=20, choices=Callback.RootCause.choices)
+    what_happened = models.TextField()
+    lesson = models.TextField("what is learned", blank=True)
+    due_on = models.DateField("done by")
+    done_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+
+    def __str__(self):
+        return f"Training for {self.technician} on callback #{self.callback_id}"
+
+
+DEFAULT_TARGETS = {
+    Urgency.EMERGENCY: (timedelta(hours=1), timedelta(hours=4)),
+    Urgency.HIGH: (timedelta(hours=4), timedelta(hours=24)),
+    Urgency.NORMAL: (timedelta(hours=24), timedelta(hours=72)),
+}
+
+
+# --- follow-up calls (seed 002): the CSR's call after the visit --------------------------------------------------
+
+
+class FollowUpRule(models.Model):
+    """How many days after a job of a kind is completed its follow-up call falls due; no days means no call."""
+
+    job_kind = models.CharField(max_length=20, choices=Job.Kind.choices, unique=True)
+    days_after = models.PositiveSmallIntegerField(
+        "days after completion", null=True, blank=True, help_text="Leave empty for no follow-up call."
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["job_kind"]
+
+    def __str__(self):
+        when = f"{self.days_after} days after" if self.days_after is not None else "no call"
+        return f"{self.get_job_kind_display()}: {when}"
+
+
+class FollowUpCallQuerySet(models.QuerySet):
+    def in_queue(self, now=None):
+        """Due now and nobody is on it: what "next call" hands out, most overdue first."""
+        return self.filter(state=FollowUpCall.State.DUE, next_attempt_at__lte=now or timezone.now()).order_by(
+            "next_attempt_at", "pk"
+        )
+
+    def claimed_by(self, user, now=None):
+        return self.filter(state=FollowUpCall.State.CLAIMED, claimed_by=user, claimed_until__gt=now or timezone.now())
+
+    def abandoned(self, now=None):
+        return self.filter(state=FollowUpCall.State.CLAIMED, claimed_until__lte=now or timezone.now())
+
+    def with_related(self):
+        return self.select_related(
+            "customer", "job", "job__site", "job__equipment", "job__lead_technician", "claimed_by", "completed_by"
+        )
+
+
+class FollowUpCall(models.Model):
+    """The post-visit call: any issues since the visit, were expectations met, referrals, a review.
+
+    One per job (the unique job is what makes the scheduling sweep safe to run twice). `next_attempt_at` is
+    when it is (next) due in the queue; a claim is a lease that lapses at `claimed_until`.
+    """
+
+    class State(models.TextChoices):
+        DUE = "due", "Due"
+        CLAIMED = "claimed", "Being called"
+        DONE = "done", "Done"
+        GAVE_UP = "gave_up", "Gave up"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Outcome(models.TextChoices):
+        REACHED = "reached", "Reached"
+        VOICEMAIL = "voicemail", "Left voicemail"
+        NO_ANSWER = "no_answer", "No answer"
+        WRONG_NUMBER = "wrong_number", "Wrong number"
+        DO_NOT_CALL = "do_not_call", "Asked not to be called"
+
+    OPEN_STATES = (State.DUE, State.CLAIMED)
+    # Outcomes after which the call comes back later.
+    RETRY_OUTCOMES = (Outcome.VOICEMAIL, Outcome.NO_ANSWER)
+
+    job = models.OneToOneField(Job, on_delete=models.PROTECT, related_name="follow_up_call")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="follow_up_calls")
+    due_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DUE, db_default=State.DUE)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True, db_default="")
+    # The script's answers (seed 002), recorded when the customer was reached.
+    issues = models.TextField("issues since the visit", blank=True, db_default="")
+    expectations_met = models.BooleanField("we met what they expected", null=True, blank=True)
+    anything_else = models.TextField("anything else we can do", blank=True, db_default="")
+    would_refer = models.BooleanField("would refer us", null=True, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    review_requested_at = models.DateTimeField(null=True, blank=True)
+    callback = models.ForeignKey(
+        Callback, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The callback logged from a problem reported on this call.",
+    )
+    lead = models.ForeignKey(
+        "recommendations.Recommendation", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The lead raised from interest in more work on this call.",
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancel_reason = models.CharField(max_length=200, blank=True, db_default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = FollowUpCallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["next_attempt_at", "pk"]
+        indexes = [
+            # The queue: "next call" reads the most overdue due call on this index.
+            models.Index(fields=["next_attempt_at", "id"], name="follow_up_call_queue", condition=Q(state="due")),
+            models.Index(fields=["claimed_until"], name="follow_up_call_claims", condition=Q(state="claimed")),
+            models.Index(fields=["customer", "-due_at"], name="follow_up_call_customer"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="follow_up_call_satisfaction_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="claimed") | Q(claimed_by__isnull=False, claimed_until__isnull=False),
+                name="follow_up_call_claim_has_lease",
+            ),
+            # Never ask an unhappy customer for a review.
+            models.CheckConstraint(
+                condition=Q(review_requested_at__isnull=True) | Q(satisfaction__gte=4),
+                name="follow_up_call_review_only_when_satisfied",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Follow-up call #{self.pk} — {self.customer}"
+
+    def get_absolute_url(self):
+        return reverse("callbacks:call", args=[self.pk])
+
+    @property
+    def is_open(self):
+        return self.state in self.OPEN_STATES
+
+    @property
+    def may_ask_for_review(self):
+        return self.outcome == self.Outcome.REACHED and (self.satisfaction or 0) >= 4
+
+    def is_overdue(self, now=None):
+        return self.is_open and self.next_attempt_at < (now or timezone.now())
+
+
+class CallAttempt(models.Model):
+    """Every attempt at a follow-up call, kept: who dialled, when, and what happened."""
+
+    call = models.ForeignKey(FollowUpCall, on_delete=models.CASCADE, related_name="call_attempts")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=20, choices=FollowUpCall.Outcome.choices)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["call", "at"], name="call_attempt_call_at")]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Referral(models.Model):
+    """A neighbour or friend the customer referred on a follow-up call; recorded as a new customer (a lead)."""
+
+    call = models.ForeignKey(FollowUpCall, on_delete=models.PROTECT, related_name="referrals")
+    referred_customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=200)
+    phone = models.CharField(max_length=40)
+    note = models.TextField(blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.name} (referred on call #{self.call_id})"
+
+
+# Defaults the data migration writes; managers change them on the follow-up rules page.
+DEFAULT_FOLLOW_UP_DAYS = {
+    # Two days: long enough to know whether the repair held, soon enough that the visit is remembered.
+    Job.Kind.SERVICE_CALL: 2,
+    # Routine work with little to go wrong; the call is mostly for expectations and referrals.
+    Job.Kind.MAINTENANCE: 3,
+    # A week of living with new equipment (a few heating or cooling cycles) shows whether it works as promised.
+    Job.Kind.INSTALL: 7,
+    # No work was done; following an estimate up is the recommendation's owner's job, not a post-visit call.
+    Job.Kind.ESTIMATE: None,
+    # The callback's closure call is that conversation.
+    Job.Kind.CALLBACK_REVISIT: None,
+}

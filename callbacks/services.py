@@ -1,0 +1,458 @@
+"""Every write to a callback: one keyword-only function per action, atomic, with notifications on commit.
+
+Transitions lock the callback row first (select_for_update), so two people pressing buttons at once
+cannot both move it out of the same state.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from customers.models import Customer, Job, Site
+from customers.phones import phone_digits
+from recommendations.models import Risk
+from recommendations.services import recommendation_raise
+from servicedesk import roles
+from servicedesk.notifications import managers, notify
+
+from .models import (
+    DEFAULT_TARGETS,
+    Callback,
+    CallbackEvent,
+    CustomerContact,
+    HandOff,
+    RecoveryStep,
+    TrainingItem,
+    UrgencyTarget,
+)
+
+State = Callback.State
+Action = CallbackEvent.Action
+
+# After "resolved", the CSR calls the customer to confirm the fix; this is when that call is due.
+CLOSURE_CALL_AFTER = timedelta(days=1)
+# Training from a callback is done within two weeks, while the job is still fresh in memory.
+TRAINING_DUE_AFTER = timedelta(days=14)
+REVISIT_LENGTH = timedelta(hours=2)
+
+
+class TransitionRefused(ValidationError):
+    """The callback is not in a state that allows this action; the message says what would."""
+
+
+# action -> states it may start from
+ALLOWED_FROM = {
+    "acknowledge": {State.NEW},
+    "schedule_revisit": {State.ACKNOWLEDGED},
+    "resolve": {State.ACKNOWLEDGED, State.REVISIT_SCHEDULED},
+    "close": {State.RESOLVED},
+    "reopen": {State.RESOLVED, State.CLOSED},
+}
+
+REFUSALS = {
+    "acknowledge": "Only a new callback can be acknowledged; this one is already {state}.",
+    "schedule_revisit": "Acknowledge the callback before scheduling the revisit (it is {state}).",
+    "resolve": "Only an acknowledged callback or one with a revisit scheduled can be resolved (it is {state}).",
+    "close": "A callback is closed only after it is resolved and the customer confirms the fix (it is {state}).",
+    "reopen": "Only a resolved or closed callback can be reopened (it is {state}).",
+}
+
+
+def _now(now):
+    return now or timezone.now()
+
+
+def _lock(callback):
+    return Callback.objects.select_for_update().get(pk=callback.pk)
+
+
+def _check(callback, action):
+    if callback.state not in ALLOWED_FROM[action]:
+        raise TransitionRefused(REFUSALS[action].format(state=callback.get_state_display().lower()))
+
+
+def _event(callback, action, *, by, at, from_state="", to_state="", note="", job=None):
+    return CallbackEvent.objects.create(
+        callback=callback, action=action, by=by, at=at, from_state=from_state, to_state=to_state, note=note, job=job
+    )
+
+
+def _save(callback, now, fields):
+    clock = callback.clock(now)
+    callback.due_at = clock.due_at if clock else None
+    callback.save(update_fields=[*fields, "due_at"])
+
+
+def urgency_targets():
+    """{urgency: (first contact within, revisit within)}, from the table with the defaults for any row missing."""
+    targets = dict(DEFAULT_TARGETS)
+    for row in UrgencyTarget.objects.all():
+        targets[row.urgency] = (row.first_contact_within, row.revisit_within)
+    return targets
+
+
+def repeat_window_start(now=None):
+    return _now(now) - timedelta(days=settings.CALLBACK_REPEAT_WINDOW_DAYS)
+
+
+def find_repeat_of(job, now=None):
+    """The earlier callback a new one on `job` would repeat, or None."""
+    return Callback.objects.earlier_for(job, since=repeat_window_start(now)).first()
+
+
+def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None, now=None):
+    """Log a callback about `job`. A repeat is marked and escalated to the managers at once."""
+    now = _now(now)
+    problem = (problem or "").strip()
+    if not problem:
+        raise ValidationError({"problem": "Write the problem in the customer's words."})
+    if job.kind == Job.Kind.CALLBACK_REVISIT:
+        # A failed revisit is the same callback coming back: reopen it rather than start a new one.
+        raise ValidationError({"job": "This is a callback revisit; reopen its callback instead of logging a new one."})
+    first_contact_within, revisit_within = urgency_targets()[urgency]
+    with transaction.atomic():
+        repeat_of = find_repeat_of(job, now)
+        callback = Callback(
+            job=job,
+            customer_id=job.customer_id,
+            site_id=job.site_id,
+            equipment_id=job.equipment_id,
+            problem=problem,
+            channel=channel,
+            urgency=urgency,
+            state=State.NEW,
+            is_repeat=repeat_of is not None,
+            repeat_of=repeat_of,
+            logged_by=logged_by,
+            logged_at=now,
+            assigned_to=assigned_to or logged_by,
+            first_contact_due_at=now + first_contact_within,
+            revisit_due_at=now + revisit_within,
+        )
+        callback.due_at = callback.clock(now).due_at
+        callback.save()
+        _event(callback, Action.LOGGED, by=logged_by, at=now, to_state=State.NEW, note=problem, job=job)
+        if repeat_of is not None:
+            if repeat_of.job_id == job.pk:
+                where = "the same job"
+            else:
+                where = "the same equipment" if job.equipment_id else "the same site"
+            note = f"Repeat of callback #{repeat_of.pk} on {where} ({repeat_of.logged_at:%b %d, %Y})."
+            _event(callback, Action.ESCALATED, by=logged_by, at=now, note=note)
+            notify(
+                users=managers(),
+                text=f"Repeat callback: {job.customer.name}, {job.site.street}. {note}",
+                url=callback.get_absolute_url(),
+                email=True,
+            )
+    return callback
+
+
+def callback_acknowledge(*, callback, by, note="", now=None):
+    """First contact made: the customer has heard from us and been listened to."""
+    now = _now(now)
+    with transaction.atomic():
+        callback = _lock(callback)
+        _check(callback, "acknowledge")
+        callback.state = State.ACKNOWLEDGED
+        callback.acknowledged_at = now
+        _save(callback, now, ["state", "acknowledged_at"])
+        _event(callback, Action.ACKNOWLEDGED, by=by, at=now, from_state=State.NEW, to_state=State.ACKNOWLEDGED,
+               note=note)
+    return callback
+
+
+def callback_schedule_revisit(*, callback, by, technician, start, end=None, helpers=(), no_charge=True, note="",
+                              now=None):
+    """Book the return visit as a job of kind callback revisit (no charge unless said otherwise)."""
+    now = _now(now)
+    if not roles.has_role(technician, roles.TECHNICIAN):
+        raise ValidationError({"technician": "Pick a technician to send on the revisit."})
+    end = end or start + REVISIT_LENGTH
+    if end < start:
+        raise ValidationError({"end": "The visit must end after it starts."})
+    with transaction.atomic():
+        callback = _lock(callback)
+        _check(callback, "schedule_revisit")
+        original = callback.job
+        revisit = Job.objects.create(
+            customer_id=callback.customer_id,
+            site_id=callback.site_id,
+            equipment_id=callback.equipment_id,
+            kind=Job.Kind.CALLBACK_REVISIT,
+            status=Job.Status.SCHEDULED,
+            scheduled_start=start,
+            scheduled_end=end,
+            lead_technician=technician,
+            no_charge=no_charge,
+            summary=f"Callback revisit for job {original.invoice_number or original.pk}: {callback.problem}",
+        )
+        if helpers:
+            revisit.helpers.set(helpers)
+        callback.revisit_job = revisit
+        callback.state = State.REVISIT_SCHEDULED
+        _save(callback, now, ["revisit_job", "state"])
+        late = " — after the revisit target" if start > callback.revisit_due_at else ""
+        text = f"{_name(technician)}, {timezone.localtime(start):%a %b %d %I:%M %p}{late}"
+        _event(callback, Action.REVISIT_SCHEDULED, by=by, at=now, from_state=State.ACKNOWLEDGED,
+               to_state=State.REVISIT_SCHEDULED, note=f"{text}. {note}".strip(), job=revisit)
+        notify(users=[technician], text=f"Callback revisit for {callback.customer.name}: {callback.problem[:120]}",
+               url=callback.get_absolute_url())
+    return callback
+
+
+def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="", part_supplier="", rma_reference="",
+                     labour_hours=None, parts_cost=None, responsible_technician=None, now=None):
+    """The problem is fixed, with an honest root cause. The closure call to the customer is then due."""
+    now = _now(now)
+    if root_cause not in Callback.RootCause.values:
+        raise ValidationError({"root_cause": "Choose the root cause."})
+    if root_cause == Callback.RootCause.FAULTY_PART:
+        # Under 1% of parts arrive faulty, yet most callbacks get blamed on them: ask for the evidence.
+        missing = {
+            name: f"A faulty part needs its {label}."
+            for name, label, value in (
+                ("faulty_part", "part name or number", faulty_part),
+                ("part_supplier", "supplier", part_supplier),
+                ("rma_reference", "return / RMA reference", rma_reference),
+            )
+            if not (value or "").strip()
+        }
+        if missing:
+            raise ValidationError(missing)
+    with transaction.atomic():
+        callback = _lock(callback)
+        _check(callback, "resolve")
+        from_state = callback.state
+        callback.state = State.RESOLVED
+        callback.root_cause = root_cause
+        callback.resolution = resolution
+        is_part = root_cause == Callback.RootCause.FAULTY_PART
+        callback.faulty_part = faulty_part.strip() if is_part else ""
+        callback.part_supplier = part_supplier.strip() if is_part else ""
+        callback.rma_reference = rma_reference.strip() if is_part else ""
+        callback.labour_hours = labour_hours
+        callback.parts_cost = parts_cost
+        callback.resolved_at = now
+        callback.resolved_by = by
+        callback.next_update_due_at = now + CLOSURE_CALL_AFTER
+        _save(callback, now, ["state", "root_cause", "resolution", "faulty_part", "part_supplier", "rma_reference",
+                              "labour_hours", "parts_cost", "resolved_at", "resolved_by", "next_update_due_at"])
+        revisit = callback.revisit_job
+        if revisit is not None and revisit.status in (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS):
+            revisit.status = Job.Status.COMPLETED
+            revisit.completed_at = now
+            revisit.save(update_fields=["status", "completed_at"])
+        _event(callback, Action.RESOLVED, by=by, at=now, from_state=from_state, to_state=State.RESOLVED,
+               note=f"Root cause: {callback.get_root_cause_display()}. {resolution}".strip(), job=revisit)
+        if root_cause in Callback.TRAINING_CAUSES:
+            technician = responsible_technician or callback.job.lead_technician
+            if technician is not None:
+                item = TrainingItem.objects.create(
+                    technician=technician,
+                    callback=callback,
+                    root_cause=root_cause,
+                    what_happened=resolution or callback.problem,
+                    due_on=timezone.localdate(now) + TRAINING_DUE_AFTER,
+                    created_at=now,
+                )
+                _event(callback, Action.TRAINING, by=by, at=now,
+                       note=f"Training item for {_name(technician)}, done by {item.due_on:%b %d}.")
+                notify(users=[technician], url=callback.get_absolute_url(),
+                       text=f"Training item from callback #{callback.pk} ({callback.customer.name})")
+    return callback
+
+
+def callback_close(*, callback, by, confirmed, note="", now=None):
+    """The closure call: the customer confirms the fix (closed) or says it is not fixed (reopened)."""
+    now = _now(now)
+    if not confirmed:
+        return callback_reopen(callback=callback, by=by, reason=note or "Customer says it is not fixed.", now=now,
+                               only_from={State.RESOLVED})
+    with transaction.atomic():
+        callback = _lock(callback)
+        _check(callback, "close")
+        callback.state = State.CLOSED
+        callback.closed_at = now
+        callback.closed_by = by
+        callback.confirmed_by_customer = True
+        callback.customer_confirmation = note
+        callback.next_update_due_at = None
+        _save(callback, now, ["state", "closed_at", "closed_by", "confirmed_by_customer", "customer_confirmation",
+                              "next_update_due_at"])
+        _event(callback, Action.CLOSED, by=by, at=now, from_state=State.RESOLVED, to_state=State.CLOSED, note=note)
+    return callback
+
+
+def callback_reopen(*, callback, by, reason, now=None, only_from=None):
+    """The fix did not hold: back to acknowledged, a fresh revisit target, and the managers told."""
+    now = _now(now)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the callback is reopened."})
+    with transaction.atomic():
+        callback = _lock(callback)
+        if only_from and callback.state not in only_from:
+            raise TransitionRefused(REFUSALS["close"].format(state=callback.get_state_display().lower()))
+        _check(callback, "reopen")
+        from_state = callback.state
+        _, revisit_within = urgency_targets()[callback.urgency]
+        callback.state = State.ACKNOWLEDGED
+        callback.revisit_due_at = now + revisit_within
+        callback.revisit_job = None
+        callback.root_cause = ""
+        callback.closed_at = None
+        callback.closed_by = None
+        callback.confirmed_by_customer = False
+        callback.next_update_due_at = None
+        callback.reopen_count += 1
+        _save(callback, now, ["state", "revisit_due_at", "revisit_job", "root_cause", "closed_at", "closed_by",
+                              "confirmed_by_customer", "next_update_due_at", "reopen_count"])
+        _event(callback, Action.REOPENED, by=by, at=now, from_state=from_state, to_state=State.ACKNOWLEDGED,
+               note=reason)
+        notify(users=managers(), text=f"Callback #{callback.pk} reopened ({callback.customer.name}): {reason[:150]}",
+               url=callback.get_absolute_url(), email=True)
+    return callback
+
+
+def callback_hand_off(*, callback, by, to_user, warm, note="", now=None):
+    """Pass the callback to someone else; a cold transfer is allowed but recorded as one."""
+    now = _now(now)
+    if not roles.is_office(to_user):
+        raise ValidationError({"to_user": "Hand the callback to a CSR or a manager."})
+    with transaction.atomic():
+        callback = _lock(callback)
+        if not callback.is_open:
+            raise TransitionRefused("A closed callback cannot be handed off; reopen it first.")
+        if callback.assigned_to_id == to_user.pk:
+            raise ValidationError({"to_user": "The callback is already theirs."})
+        from_user = callback.assigned_to
+        HandOff.objects.create(callback=callback, from_user=from_user, to_user=to_user, warm=warm, note=note, at=now,
+                               by=by)
+        callback.assigned_to = to_user
+        _save(callback, now, ["assigned_to"])
+        names = f"{_name(from_user)} to {_name(to_user)}"
+        _event(callback, Action.HANDED_OFF, by=by, at=now,
+               note=f"{'Warm (three-way)' if warm else 'Cold'} hand-off from {names}. {note}".strip())
+        notify(users=[to_user], text=f"Callback #{callback.pk} ({callback.customer.name}) handed to you by {_name(by)}",
+               url=callback.get_absolute_url())
+    return callback
+
+
+def callback_record_contact(*, callback, by, kind, summary, next_update_due_at=None, now=None):
+    """Stay in touch: log the contact and the next update promised (which replaces the last promise)."""
+    now = _now(now)
+    summary = (summary or "").strip()
+    if not summary:
+        raise ValidationError({"summary": "Say what was said or done."})
+    if next_update_due_at is not None and next_update_due_at <= now:
+        raise ValidationError({"next_update_due_at": "The next update must be promised for a time still to come."})
+    with transaction.atomic():
+        callback = _lock(callback)
+        contact = CustomerContact.objects.create(callback=callback, kind=kind, summary=summary, by=by, at=now,
+                                                 next_update_due_at=next_update_due_at)
+        if callback.state != State.RESOLVED or next_update_due_at is not None:
+            # In "resolved" the pending closure call stays due unless a new time was agreed.
+            callback.next_update_due_at = next_update_due_at
+        _save(callback, now, ["next_update_due_at"])
+        promise = (f" Next update promised by {timezone.localtime(next_update_due_at):%a %b %d %I:%M %p}."
+                   if next_update_due_at else "")
+        _event(callback, Action.CONTACT, by=by, at=now, note=f"{contact.get_kind_display()}: {summary}{promise}")
+    return contact
+
+
+def callback_check_recovery_step(*, callback, by, step, note="", answer_yes=None, other_work="", now=None):
+    """Check a step of the recovery checklist. "Other work: yes" raises a lead for the office to follow up."""
+    now = _now(now)
+    if step not in RecoveryStep.Step.values:
+        raise ValidationError({"step": "Unknown recovery step."})
+    is_other_work = step == RecoveryStep.Step.OTHER_WORK
+    if is_other_work and answer_yes is None:
+        raise ValidationError({"answer_yes": "Say whether the customer wants other work."})
+    if is_other_work and answer_yes and not other_work.strip():
+        raise ValidationError({"other_work": "Describe the other work the customer asked about."})
+    with transaction.atomic():
+        callback = _lock(callback)
+        if not callback.is_open:
+            raise TransitionRefused("The callback is closed; its checklist can no longer change.")
+        row, created = RecoveryStep.objects.get_or_create(
+            callback=callback, step=step,
+            defaults={"done_by": by, "done_at": now, "note": note[:300],
+                      "answer_yes": answer_yes if is_other_work else None},
+        )
+        if not created:
+            raise ValidationError({"step": f"“{row.get_step_display()}” was already checked."})
+        text = row.get_step_display()
+        if is_other_work:
+            text += f": {'yes — ' + other_work.strip() if answer_yes else 'no'}"
+        _event(callback, Action.STEP, by=by, at=now, note=f"{text}. {note}".strip())
+        if is_other_work and answer_yes:
+            _raise_lead(callback=callback, by=by, what=other_work.strip())
+    return row
+
+
+def _raise_lead(*, callback, by, what):
+    """"Other work: yes" becomes an open recommendation, followed up like any other (seed 000: happy clients buy)."""
+    return recommendation_raise(
+        site=callback.site,
+        raised_by=by,
+        what=what,
+        risk=Risk.SHOULD_BE_DONE,
+        why=f"Customer asked about other work on callback #{callback.pk}.",
+        equipment=callback.equipment,
+        job=callback.revisit_job or callback.job,
+        customer_acknowledged=True,
+    )
+
+
+def training_item_complete(*, item, by, lesson, now=None):
+    now = _now(now)
+    lesson = (lesson or "").strip()
+    if not lesson:
+        raise ValidationError({"lesson": "Write down what was learned."})
+    with transaction.atomic():
+        item = TrainingItem.objects.select_for_update().get(pk=item.pk)
+        if item.done_on is not None:
+            raise ValidationError("This training item is already done.")
+        item.lesson = lesson
+        item.done_on = timezone.localdate(now)
+        item.save(update_fields=["lesson", "done_on"])
+        _event(item.callback, Action.TRAINING, by=by, at=now,
+               note=f"Training done by {_name(item.technician)}: {lesson}")
+    return item
+
+
+def urgency_targets_set(*, targets, by, now=None):
+    """Managers set the targets ({urgency: (first contact within, revisit within)}); callbacks already logged keep
+    the promises made when they were logged."""
+    if not roles.has_role(by, roles.MANAGER):
+        raise ValidationError("Only managers change the urgency targets.")
+    for first_contact_within, revisit_within in targets.values():
+        if first_contact_within <= timedelta(0) or revisit_within <= timedelta(0):
+            raise ValidationError("Targets must be longer than zero.")
+        if revisit_within < first_contact_within:
+            raise ValidationError("The revisit cannot be due before the first contact.")
+    with transaction.atomic():
+        for urgency, (first_contact_within, revisit_within) in targets.items():
+            UrgencyTarget.objects.update_or_create(
+                urgency=urgency,
+                defaults={"first_contact_within": first_contact_within, "revisit_within": revisit_within,
+                          "updated_by": by, "updated_at": _now(now)},
+            )
+
+
+def _name(user):
+    if user is None:
+        return "nobody"
+    return user.get_full_name() or user.username
+
+
+def customer_add(*, name, phone, street, city):
+    """A caller the system does not know yet: the customer and their service address, from the log page."""
+    with transaction.atomic():
+        customer = Customer.objects.create(name=name.strip(), phone=phone.strip(), phone_digits=phone_digits(phone))
+        Site.objects.create(customer=customer, street=street.strip(), city=city.strip())
+    return customer

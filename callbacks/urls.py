@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+app_name = "callbacks"
+
+urlpatterns = [
+    path("callbacks/", views.callback_list, name="list"),
+    path("callbacks/mine/", views.my_callbacks, name="mine"),
+    path("callbacks/new/", views.callback_new, name="new"),
+    path("callbacks/new/repeat-check/", views.repeat_check, name="repeat_check"),
+    path("callbacks/targets/", views.urgency_targets, name="targets"),
+    path("callbacks/<int:pk>/", views.callback_detail, name="detail"),
+    path("callbacks/<int:pk>/acknowledge/", views.callback_acknowledge, name="acknowledge"),
+    path("callbacks/<int:pk>/revisit/", views.callback_schedule_revisit, name="schedule_revisit"),
+    path("callbacks/<int:pk>/resolve/", views.callback_resolve, name="resolve"),
+    path("callbacks/<int:pk>/close/", views.callback_close, name="close"),
+    path("callbacks/<int:pk>/reopen/", views.callback_reopen, name="reopen"),
+    path("callbacks/<int:pk>/hand-off/", views.callback_hand_off, name="hand_off"),
+    path("callbacks/<int:pk>/contact/", views.callback_record_contact, name="contact"),
+    path("callbacks/<int:pk>/step/", views.callback_check_step, name="step"),
+    path("callbacks/<int:pk>/training/<int:item_pk>/done/", views.training_item_done, name="training_done"),
+]

@@ -1,0 +1,406 @@
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from customers.models import Customer, Job, Site
+from customers.phones import phone_digits
+from servicedesk import roles
+
+from . import services
+from .filters import CallbackFilter
+from .forms import (
+    CallbackLogForm,
+    CloseForm,
+    ContactForm,
+    HandOffForm,
+    NewCustomerForm,
+    NoteForm,
+    ReopenForm,
+    ResolveForm,
+    RevisitForm,
+    StepForm,
+    TrainingDoneForm,
+    UrgencyTargetForm,
+    recent_jobs,
+)
+from .models import Callback, RecoveryStep, TrainingItem, Urgency, UrgencyTarget, checklist
+
+PAGE_SIZE = 25
+SEARCH_RESULTS = 8
+STAFF = (roles.CSR, roles.MANAGER, roles.TECHNICIAN)
+
+
+def _get_callback_for_user(request, pk):
+    """The callback, or 404 when the user may not see it (a technician's are on their own jobs only)."""
+    callbacks = (
+        Callback.objects.visible_to(request.user)
+        .with_related()
+        .select_related("logged_by")
+        .prefetch_related("job__helpers", "revisit_job__helpers")
+    )
+    return get_object_or_404(callbacks, pk=pk)
+
+
+def _is_fixer(user, callback):
+    job = callback.revisit_job
+    return job is not None and user in job.technicians
+
+
+def _permissions(user, callback):
+    office = roles.is_office(user)
+    return {
+        "can_manage": office,
+        "can_resolve": office or _is_fixer(user, callback),
+        # A technician on the job records site visits and the steps done with the customer on site.
+        "can_contact": True,
+        "can_train": roles.has_role(user, roles.MANAGER),
+    }
+
+
+# --- logging a callback -------------------------------------------------------------------------------------------
+
+
+def _customer_from(value):
+    if value and str(value).isdigit():
+        return Customer.objects.filter(pk=value).first()
+    return None
+
+
+def _search_customers(query):
+    first_site = Site.objects.filter(customer=OuterRef("pk")).order_by("pk")
+    return (
+        Customer.objects.search(query)
+        .annotate(street=Subquery(first_site.values("street")[:1]), city=Subquery(first_site.values("city")[:1]))
+        .order_by("name", "pk")[:SEARCH_RESULTS]
+    )
+
+
+def _looks_like_phone(query):
+    digits = phone_digits(query)
+    return len(digits) >= 7 and len(digits) >= len(query.replace(" ", "")) // 2
+
+
+def _log_context(request, *, customer, form, new_customer_form=None):
+    query = request.GET.get("q", "").strip()
+    likely = form.fields["job"].initial
+    likely_job = next((job for job in form.jobs if job.pk == likely), None)
+    return {
+        "query": query,
+        "results": _search_customers(query) if query and customer is None else None,
+        "phone_query": _looks_like_phone(query) if query else False,
+        "customer": customer,
+        "form": form,
+        "new_customer_form": new_customer_form or NewCustomerForm(
+            prefix="new", initial={"phone": query} if query and _looks_like_phone(query) else None
+        ),
+        "repeat_of": services.find_repeat_of(likely_job) if likely_job else None,
+    }
+
+
+@roles.role_required(*roles.OFFICE)
+def callback_new(request):
+    """The CSR's page while the customer is on the line: find, pick the job, the problem, one submit."""
+    customer = _customer_from(request.POST.get("customer") or request.GET.get("customer"))
+    jobs = recent_jobs(customer) if customer is not None else None
+    new_customer_form = None
+    if request.method == "POST" and "new-name" in request.POST:
+        new_customer_form = NewCustomerForm(request.POST, prefix="new")
+        if new_customer_form.is_valid():
+            customer = services.customer_add(**new_customer_form.cleaned_data)
+            messages.success(request, f"Added {customer.name}. Now pick the job the callback is about.")
+            return redirect(f"{reverse('callbacks:new')}?customer={customer.pk}")
+        form = CallbackLogForm(customer=customer, jobs=jobs)
+    elif request.method == "POST":
+        form = CallbackLogForm(request.POST, customer=customer, jobs=jobs)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                callback = services.callback_log(
+                    job=data["job"], problem=data["problem"], channel=data["channel"], urgency=data["urgency"],
+                    logged_by=request.user,
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                text = f"Callback #{callback.pk} logged for {callback.customer.name}."
+                if callback.is_repeat:
+                    text += " It is a repeat: the managers have been told."
+                messages.success(request, text)
+                return redirect(callback)
+    else:
+        form = CallbackLogForm(customer=customer, jobs=jobs)
+    context = _log_context(request, customer=customer, form=form, new_customer_form=new_customer_form)
+    if request.htmx and request.htmx.target == "customer-results":
+        return render(request, "callbacks/_customer_results.html", context)
+    return render(request, "callbacks/callback_new.html", context)
+
+
+@roles.role_required(*roles.OFFICE)
+def repeat_check(request):
+    """htmx: the repeat warning for the job just picked, before the callback is saved."""
+    job_id = request.GET.get("job", "")
+    job = Job.objects.filter(pk=job_id).first() if job_id.isdigit() else None
+    repeat_of = services.find_repeat_of(job) if job is not None else None
+    return render(request, "callbacks/_repeat_warning.html", {"repeat_of": repeat_of, "picked_job": job})
+
+
+# --- lists --------------------------------------------------------------------------------------------------------
+
+
+def _list_page(request, callbacks, *, title, template="callbacks/callback_list.html", with_filter=True):
+    callback_filter = CallbackFilter(request.GET or None, queryset=callbacks) if with_filter else None
+    queryset = callback_filter.qs if with_filter else callbacks.open()
+    page = Paginator(queryset.with_related().overdue_first(), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filter": callback_filter, "page": page, "title": title, "now": timezone.now()}
+    if request.htmx and request.htmx.target == "callback-results":
+        return render(request, "callbacks/_callback_results.html", context)
+    return render(request, template, context)
+
+
+@roles.role_required(*STAFF)
+def callback_list(request):
+    callbacks = Callback.objects.visible_to(request.user)
+    title = "Callbacks" if roles.is_office(request.user) else "Callbacks on my jobs"
+    return _list_page(request, callbacks, title=title)
+
+
+@roles.role_required(*STAFF)
+def my_callbacks(request):
+    if roles.is_office(request.user):
+        callbacks = Callback.objects.filter(assigned_to=request.user)
+    else:
+        callbacks = Callback.objects.for_technician(request.user)
+    return _list_page(request, callbacks, title="My callbacks", with_filter=False)
+
+
+# --- the callback page and its actions ----------------------------------------------------------------------------
+
+
+def _detail_context(request, callback, **bound_forms):
+    user = request.user
+    now = timezone.now()
+    steps = list(callback.recovery_steps.select_related("done_by"))
+    caused_by = callback.job.technicians
+    next_hour = (timezone.localtime(now) + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    forms = {
+        "acknowledge_form": NoteForm(),
+        "revisit_form": RevisitForm(initial={"start": next_hour}),
+        "resolve_form": ResolveForm(caused_by=caused_by),
+        "close_form": CloseForm(),
+        "reopen_form": ReopenForm(),
+        "hand_off_form": HandOffForm(),
+        "contact_form": ContactForm(),
+        "step_form": StepForm(),
+        "training_form": TrainingDoneForm(),
+    }
+    forms.update(bound_forms)
+    return {
+        "callback": callback,
+        "clock": callback.clock(now),
+        "now": now,
+        "events": callback.events.select_related("by", "job"),
+        "checklist": checklist(callback, steps),
+        "skipped": [label for _, label, status, _ in checklist(callback, steps) if status == "skipped"],
+        "caused_by": caused_by,
+        "fixed_by": callback.revisit_job.technicians if callback.revisit_job else [],
+        "training_items": callback.training_items.select_related("technician"),
+        "other_work_step": RecoveryStep.Step.OTHER_WORK,
+        **_permissions(user, callback),
+        **forms,
+    }
+
+
+@roles.role_required(*STAFF)
+def callback_detail(request, pk):
+    callback = _get_callback_for_user(request, pk)
+    return render(request, "callbacks/callback_detail.html", _detail_context(request, callback))
+
+
+def _add_errors(form, exc):
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _act(request, pk, *, form_class, form_name, perform, allowed, success, form_kwargs=None):
+    """Run one action from the callback page: a refused transition comes back as a message, bad input as a form
+    with its errors on the page."""
+    callback = _get_callback_for_user(request, pk)
+    if not allowed(request.user, callback):
+        raise PermissionDenied
+    kwargs = form_kwargs(callback) if form_kwargs else {}
+    form = form_class(request.POST, **kwargs)
+    if form.is_valid():
+        try:
+            perform(callback, form.cleaned_data)
+        except services.TransitionRefused as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(callback)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect(callback)
+    messages.error(request, "Nothing was changed: see the form below.")
+    context = _detail_context(request, callback, **{form_name: form})
+    context["open_form"] = form_name
+    return render(request, "callbacks/callback_detail.html", context)
+
+
+def _office(user, callback):
+    return roles.is_office(user)
+
+
+def _anyone_who_sees_it(user, callback):
+    return True
+
+
+@require_POST
+@roles.role_required(*STAFF)
+def callback_acknowledge(request, pk):
+    return _act(
+        request, pk, form_class=NoteForm, form_name="acknowledge_form", allowed=_office,
+        perform=lambda cb, data: services.callback_acknowledge(callback=cb, by=request.user, note=data["note"]),
+        success="Acknowledged: the first contact is recorded.",
+    )
+
+
+@require_POST
+@roles.role_required(*STAFF)
+def callback_schedule_revisit(request, pk):
+    return _act(
+        request, pk, form_class=RevisitForm, form_name="revisit_form", allowed=_office,
+        perform=lambda cb, data: services.callback_schedule_revisit(
+            callback=cb, by=request.user, technician=data["technician"], start=data["start"], end=data["end"],
+            no_charge=data["no_charge"], note=data["note"],
+        ),
+        success="Revisit scheduled.",
+    )
+
+
+@require_POST
+@roles.role_required(*STAFF)
+def callback_resolve(request, pk):
+    return _act(
+        request, pk, form_class=ResolveForm, form_name="resolve_form",
+        allowed=lambda user, cb: roles.is_office(user) or _is_fixer(user, cb),
+        form_kwargs=lambda cb: {"caused_by": cb.job.technicians},
+        perform=lambda cb, data: services.callback_resolve(
+            callback=cb, by=request.user, root_cause=data["root_cause"], resolution=data["resolution"],
+            faulty_part=data["faulty_part"], part_supplier=data["part_supplier"], rma_reference=data["rma_reference"],
+            labour_hours=data["labour_hours"], parts_cost=data["parts_cost"],
+            responsible_technician=data["responsible_technician"],
+        ),
+        success="Resolved. The closure call to the customer is now due.",
+    )
+
+
+@require_POST
+@roles.role_required(*STAFF)
+def callback_close(request, pk):
+    def perform(cb, data):
+        services.callback_close(callback=cb, by=request.user, confirmed=data["outcome"] == "fixed", note=data["note"])
+
+    return _act(
+        request, pk, form_class=CloseForm, form_name="close_form", allowed=_office, perform=perform,
+        success="Closure call recorded.",
+    )
+
+
+@require_POST
+@roles.role_required(*STAFF)
+def callback_reopen(request, pk):
+    return _act(
+        request, pk, form_class=ReopenForm, form_name="reopen_form", allowed=_office,
+        perform=lambda cb, data: services.callback_reopen(callback=cb, by=request.user, reason=data["reason"]),
+        success="Reopened. Schedule a new revisit; the managers have been told.",
+    )
+
+
+@require_POST
+@roles.role_required(*STAFF)
+def callback_hand_off(request, pk):
+    return _act(
+        request, pk, form_class=HandOffForm, form_name="hand_off_form", allowed=_office,
+        perform=lambda cb, data: services.callback_hand_off(
+            callback=cb, by=request.user, to_user=data["to_user"], warm=data["warm"], note=data["note"],
+        ),
+        success="Handed off.",
+    )
+
+
+@require_POST
+@roles.role_required(*STAFF)
+def callback_record_contact(request, pk):
+    return _act(
+        request, pk, form_class=ContactForm, form_name="contact_form", allowed=_anyone_who_sees_it,
+        perform=lambda cb, data: services.callback_record_contact(
+            callback=cb, by=request.user, kind=data["kind"], summary=data["summary"],
+            next_update_due_at=data["next_update_due_at"],
+        ),
+        success="Contact recorded.",
+    )
+
+
+@require_POST
+@roles.role_required(*STAFF)
+def callback_check_step(request, pk):
+    return _act(
+        request, pk, form_class=StepForm, form_name="step_form", allowed=_anyone_who_sees_it,
+        perform=lambda cb, data: services.callback_check_recovery_step(
+            callback=cb, by=request.user, step=data["step"], note=data["note"], answer_yes=data["answer_yes"],
+            other_work=data["other_work"],
+        ),
+        success="Step checked.",
+    )
+
+
+@require_POST
+@roles.role_required(roles.MANAGER)
+def training_item_done(request, pk, item_pk):
+    callback = _get_callback_for_user(request, pk)
+    item = get_object_or_404(TrainingItem, pk=item_pk, callback=callback)
+    return _act(
+        request, pk, form_class=TrainingDoneForm, form_name="training_form", allowed=_office,
+        perform=lambda cb, data: services.training_item_complete(item=item, by=request.user, lesson=data["lesson"]),
+        success="Training item done.",
+    )
+
+
+# --- urgency targets ----------------------------------------------------------------------------------------------
+
+
+@roles.role_required(roles.MANAGER)
+def urgency_targets(request):
+    current = services.urgency_targets()
+    rows = []
+    for urgency, label in Urgency.choices:
+        first, revisit = current[urgency]
+        initial = {"first_contact_hours": round(first.total_seconds() / 3600, 2),
+                   "revisit_hours": round(revisit.total_seconds() / 3600, 2)}
+        data = request.POST if request.method == "POST" else None
+        rows.append((urgency, label, UrgencyTargetForm(data, prefix=urgency, initial=initial)))
+    if request.method == "POST":
+        if all(form.is_valid() for _, _, form in rows):
+            try:
+                services.urgency_targets_set(targets={urgency: form.durations() for urgency, _, form in rows},
+                                             by=request.user)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, "Urgency targets saved. Callbacks logged from now on use them.")
+                return redirect("callbacks:targets")
+        else:
+            messages.error(request, "Nothing was changed: see the form below.")
+    updated = UrgencyTarget.objects.select_related("updated_by").order_by("-updated_at").first()
+    return render(request, "callbacks/urgency_targets.html", {"rows": rows, "updated": updated})
+

@@ -1,0 +1,359 @@
+"""A technician's recommendation at a site, every time it was raised with the customer, and its lifecycle.
+
+Seeds 001 and 004: a warning the customer signed is still forgotten unless it is raised again on every visit
+and followed up by its owner. So an open recommendation always has an owner and a next follow-up date, every
+state change is an event, and a job cannot be completed until each open recommendation at the site was discussed.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator, MinValueValidator
+from django.db import models
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import Customer, Equipment, Job, Site
+from servicedesk import roles
+
+PHOTO_EXTENSIONS = ["jpg", "jpeg", "png", "gif", "webp", "heic"]
+# The first bytes of each accepted format: the extension alone says nothing about what was uploaded.
+_IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a")
+PHOTO_MAX_BYTES = 15 * 1024 * 1024
+
+
+def validate_photo(upload):
+    """Pillow is not a dependency, so check the file's signature by hand."""
+    if upload.size > PHOTO_MAX_BYTES:
+        raise ValidationError("The photo is larger than 15 MB.")
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    is_webp = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    is_heic = head[4:8] == b"ftyp"
+    if not (head.startswith(_IMAGE_SIGNATURES) or is_webp or is_heic):
+        raise ValidationError("The file is not a photo (JPEG, PNG, GIF, WebP or HEIC).")
+
+
+class Risk(models.TextChoices):
+    FAILURE_LIKELY = "failure_likely", "Failure likely soon"
+    SHOULD_BE_DONE = "should_be_done", "Should be done"
+    ADVISORY = "advisory", "Advisory"
+
+
+RISK_ORDER = {Risk.FAILURE_LIKELY: 0, Risk.SHOULD_BE_DONE: 1, Risk.ADVISORY: 2}
+
+
+class FollowUpInterval(models.Model):
+    """How many days after raising (or after the last answer) the owner follows a recommendation up, per risk."""
+
+    risk = models.CharField(max_length=20, choices=Risk.choices, unique=True)
+    days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["risk"]
+
+    def __str__(self):
+        return f"{self.get_risk_display()}: {self.days} days"
+
+    # Used when a row was removed by hand; the data migration creates all three.
+    DEFAULT_DAYS = {Risk.FAILURE_LIKELY: 7, Risk.SHOULD_BE_DONE: 30, Risk.ADVISORY: 90}
+
+    @classmethod
+    def days_for(cls, risk):
+        days = cls.objects.filter(risk=risk).values_list("days", flat=True).first()
+        return days or cls.DEFAULT_DAYS[risk]
+
+
+def _raising_job():
+    # NULL would make "<> raised_on_job" unknown and drop every row; no job has id 0.
+    return Coalesce(OuterRef("raised_on_job"), Value(0))
+
+
+class RecommendationQuerySet(models.QuerySet):
+    def open(self):
+        """Still outstanding: open, or deferred by the customer (the equipment can still fail meanwhile)."""
+        return self.filter(state__in=Recommendation.OUTSTANDING_STATES)
+
+    def for_site(self, site):
+        return self.filter(site=site)
+
+    def owed_by(self, user):
+        """What the user owes a follow-up on, soonest (so overdue) first."""
+        return self.open().filter(owner=user).order_by(F("next_follow_up_on").asc(nulls_last=True), "pk")
+
+    def overdue(self, today=None):
+        today = today or timezone.localdate()
+        return self.open().filter(next_follow_up_on__lt=today)
+
+    def failed_while_open(self):
+        return self.filter(state=Recommendation.State.FAILED_WHILE_OPEN)
+
+    def visible_to(self, user):
+        """Office staff see all; a technician, those at the sites on their schedule; sales, what they own or raised."""
+        if roles.has_role(user, roles.CSR, roles.MANAGER):
+            return self
+        condition = Q(owner=user) | Q(raised_by=user)
+        if roles.has_role(user, roles.TECHNICIAN):
+            return self.filter(condition | Q(site__in=Job.objects.assigned_to(user).values("site_id")))
+        if roles.has_role(user, roles.SALES):
+            return self.filter(condition)
+        return self.none()
+
+    def with_related(self):
+        return self.select_related("customer", "site", "equipment", "owner", "raised_by")
+
+    def with_visits_since_raised(self):
+        """Completed visits at the site after the recommendation was raised, not counting the visit that raised it."""
+        later_visits = (
+            Job.objects.filter(
+                site=OuterRef("site"), status=Job.Status.COMPLETED, completed_at__gt=OuterRef("created_at")
+            )
+            .exclude(pk=_raising_job())
+            .order_by()
+            .values("site")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(visits_since_raised=Coalesce(Subquery(later_visits), 0))
+
+    def with_last_discussion(self):
+        """When and how it was last raised with the customer, and the customer's last real answer."""
+        last = Discussion.objects.filter(recommendation=OuterRef("pk")).order_by("-discussed_at", "-pk")
+        answered = last.exclude(response=Discussion.Response.NOT_DISCUSSED)
+        return self.annotate(
+            last_discussed_at=Subquery(last.values("discussed_at")[:1]),
+            last_discussion_response=Subquery(last.values("response")[:1]),
+            last_discussion_note=Subquery(last.values("note")[:1]),
+            last_answer=Subquery(answered.values("response")[:1]),
+            last_answer_at=Subquery(answered.values("discussed_at")[:1]),
+        )
+
+    def never_discussed_since_raised(self):
+        """Open, with later visits at the site, and not once raised with the customer on any of them (seed 001)."""
+        mentioned_later = Discussion.objects.filter(recommendation=OuterRef("pk"), job__isnull=False).exclude(
+            Q(response=Discussion.Response.NOT_DISCUSSED) | Q(job=_raising_job())
+        )
+        return (
+            self.open()
+            .with_visits_since_raised()
+            .filter(visits_since_raised__gt=0)
+            .exclude(Exists(mentioned_later))
+        )
+
+    def conversion_by_risk(self):
+        """Per risk: raised (withdrawn ones were mistakes and do not count), accepted, failed while open."""
+        return self._conversion("risk").order_by("risk")
+
+    def conversion_by_technician(self):
+        return self._conversion("raised_by", "raised_by__username", "raised_by__first_name", "raised_by__last_name")
+
+    def _conversion(self, *group_by):
+        return (
+            self.exclude(state=Recommendation.State.WITHDRAWN)
+            .order_by()
+            .values(*group_by)
+            .annotate(
+                raised=Count("pk"),
+                accepted=Count("pk", filter=Q(state=Recommendation.State.ACCEPTED)),
+                failed=Count("pk", filter=Q(state=Recommendation.State.FAILED_WHILE_OPEN)),
+            )
+            .order_by(*group_by)
+        )
+
+    def age_of_open(self, today=None):
+        """How long open recommendations have waited, in buckets, plus the oldest one's raised date."""
+        today = today or timezone.localdate()
+        now = timezone.make_aware(datetime.combine(today, time.min))
+        buckets = {
+            "under_30_days": Q(created_at__gt=now - timedelta(days=30)),
+            "30_to_90_days": Q(created_at__lte=now - timedelta(days=30), created_at__gt=now - timedelta(days=90)),
+            "90_to_180_days": Q(created_at__lte=now - timedelta(days=90), created_at__gt=now - timedelta(days=180)),
+            "over_180_days": Q(created_at__lte=now - timedelta(days=180)),
+        }
+        return self.open().aggregate(
+            total=Count("pk"),
+            oldest=models.Min("created_at"),
+            **{name: Count("pk", filter=condition) for name, condition in buckets.items()},
+        )
+
+
+class Recommendation(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        DEFERRED = "deferred", "Deferred"
+        DONE_BY_OTHERS = "done_by_others", "Done by someone else"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        FAILED_WHILE_OPEN = "failed_while_open", "Failed while open"
+
+    OUTSTANDING_STATES = (State.OPEN, State.DEFERRED)
+    # The only moves the services allow; every other state is final.
+    TRANSITIONS = {
+        State.OPEN: {
+            State.ACCEPTED, State.DECLINED, State.DEFERRED, State.DONE_BY_OTHERS, State.WITHDRAWN,
+            State.FAILED_WHILE_OPEN,
+        },
+        State.DEFERRED: {
+            State.OPEN, State.ACCEPTED, State.DECLINED, State.DEFERRED, State.DONE_BY_OTHERS, State.WITHDRAWN,
+            State.FAILED_WHILE_OPEN,
+        },
+    }
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="recommendations")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="recommendations")
+    equipment = models.ForeignKey(
+        Equipment, on_delete=models.PROTECT, null=True, blank=True, related_name="recommendations"
+    )
+    raised_on_job = models.ForeignKey(
+        Job, on_delete=models.PROTECT, null=True, blank=True, related_name="raised_recommendations"
+    )
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    what = models.CharField(max_length=200, help_text="The work recommended, e.g. Replace cracked heat exchanger.")
+    why = models.TextField(blank=True, help_text="What you saw, and what happens if it is not done.")
+    risk = models.CharField(max_length=20, choices=Risk.choices)
+    price_low = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    price_high = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    photo = models.FileField(
+        upload_to="recommendations/%Y/%m/",
+        blank=True,
+        validators=[FileExtensionValidator(PHOTO_EXTENSIONS), validate_photo],
+    )
+    customer_acknowledged = models.BooleanField(
+        default=False, help_text="The customer signed the work order that lists it."
+    )
+    state = models.CharField(max_length=20, choices=State.choices, default=State.OPEN)
+    decline_reason = models.TextField(blank=True)
+    deferred_until = models.DateField(null=True, blank=True)
+    accepted_job = models.ForeignKey(
+        Job, on_delete=models.PROTECT, null=True, blank=True, related_name="accepted_recommendations"
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    next_follow_up_on = models.DateField(null=True, blank=True)
+    passed_to_sales_at = models.DateTimeField(null=True, blank=True)
+    passed_to_sales_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+
+    objects = RecommendationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["site", "state"], name="recommendation_site_state"),
+            models.Index(fields=["owner", "state", "next_follow_up_on"], name="recommendation_owner_due"),
+            models.Index(fields=["state", "next_follow_up_on"], name="recommendation_state_due"),
+            models.Index(fields=["customer", "-created_at"], name="recommendation_customer"),
+            models.Index(fields=["raised_by", "state"], name="recommendation_raised_by"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price_low__isnull=True) | Q(price_high__isnull=True) | Q(price_low__lte=F("price_high")),
+                name="recommendation_price_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="declined") | ~Q(decline_reason=""), name="recommendation_declined_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="deferred") | Q(deferred_until__isnull=False),
+                name="recommendation_deferred_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="accepted") | Q(accepted_job__isnull=False),
+                name="recommendation_accepted_has_job",
+            ),
+        ]
+
+    def __str__(self):
+        return self.what
+
+    def get_absolute_url(self):
+        return reverse("recommendations:detail", args=[self.pk])
+
+    @property
+    def is_outstanding(self):
+        return self.state in self.OUTSTANDING_STATES
+
+    @property
+    def is_overdue(self):
+        return self.is_outstanding and self.next_follow_up_on is not None and (
+            self.next_follow_up_on < timezone.localdate()
+        )
+
+    @property
+    def age_days(self):
+        return (timezone.now() - self.created_at).days
+
+    @property
+    def price_range(self):
+        if self.price_low is None and self.price_high is None:
+            return ""
+        if self.price_low is None or self.price_high is None or self.price_low == self.price_high:
+            return f"${self.price_low if self.price_low is not None else self.price_high:,.0f}"
+        return f"${self.price_low:,.0f}–${self.price_high:,.0f}"
+
+    def can_move_to(self, state):
+        return state in self.TRANSITIONS.get(self.state, ())
+
+
+class RecommendationEvent(models.Model):
+    """One line of a recommendation's history; written by the services only, never edited or deleted."""
+
+    class Action(models.TextChoices):
+        RAISED = "raised", "Raised"
+        STATE_CHANGED = "state_changed", "State changed"
+        PASSED_TO_SALES = "passed_to_sales", "Passed to sales"
+
+    recommendation = models.ForeignKey(Recommendation, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    from_state = models.CharField(max_length=20, choices=Recommendation.State.choices, blank=True)
+    to_state = models.CharField(max_length=20, choices=Recommendation.State.choices)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["recommendation", "at"], name="recommendation_event_at")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.from_state}→{self.to_state}"
+
+
+class Discussion(models.Model):
+    """One time the recommendation was raised with the customer — on a visit, or by its owner by phone."""
+
+    class Response(models.TextChoices):
+        INTERESTED = "interested", "Interested"
+        NOT_NOW = "not_now", "Not now"
+        DECLINED = "declined", "Declined"
+        NOT_DISCUSSED = "not_discussed", "Not discussed"
+
+    recommendation = models.ForeignKey(Recommendation, on_delete=models.PROTECT, related_name="discussions")
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, null=True, blank=True, related_name="discussions")
+    technician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    discussed_at = models.DateTimeField(default=timezone.now)
+    response = models.CharField(max_length=20, choices=Response.choices)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-discussed_at", "-pk"]
+        indexes = [
+            models.Index(fields=["recommendation", "-discussed_at"], name="discussion_recommendation"),
+            models.Index(fields=["job", "recommendation"], name="discussion_job"),
+        ]
+        constraints = [
+            # "Not discussed" is allowed, but never silently: the reason is the record (seed 001).
+            models.CheckConstraint(
+                condition=~Q(response="not_discussed") | ~Q(note=""), name="discussion_not_discussed_has_reason"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_response_display()} ({self.discussed_at:%Y-%m-%d})"

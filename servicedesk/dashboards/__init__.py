@@ -1,0 +1,1 @@
+"""Manager dashboards and technician scorecards: read-only figures across the apps, computed in the database."""

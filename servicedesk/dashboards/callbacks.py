@@ -1,0 +1,390 @@
+"""The callback dashboard's figures. Each is one aggregate query (or two: jobs, and the callbacks on them).
+
+What counts, stated once and repeated on the page:
+- the jobs are the completed jobs in the range that match the filters (callback revisits excluded);
+- a callback counts unless its root cause is "unrelated new problem"; a callback not yet resolved has no root
+  cause yet and counts (it is a callback until shown otherwise);
+- the callback rate is the share of those jobs that came back at least once, so a job with a second callback
+  still counts once (the second one shows under repeat callbacks);
+- a callback is caused by the original job's technicians (lead and helpers) and fixed by the revisit's lead.
+
+Where a figure needs numbers from two queries (jobs, callbacks), the page joins the two small aggregated results
+by key; no query returns one row per job or per callback.
+"""
+
+from datetime import timedelta
+from functools import cached_property
+
+from django.db.models import Avg, Count, DurationField, Exists, ExpressionWrapper, F, Min, OuterRef, Q, Sum
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from callbacks.models import STATE_ORDER, Callback, RecoveryStep, Urgency
+from callbacks.services import urgency_targets
+from customers.models import Job
+
+from .tables import Chart, Column, Table, person, rate
+
+RootCause = Callback.RootCause
+State = Callback.State
+# "Faulty part" is claimed far more often than parts fail: under 1% of parts arrive faulty (seed 003).
+FAULTY_PART_BASELINE = 1.0
+NOT_YET_FOUND = "Not found yet (still open)"
+OPEN_AGE_BUCKETS = [
+    ("Under 1 day", timedelta(0), timedelta(days=1)),
+    ("1–3 days", timedelta(days=1), timedelta(days=3)),
+    ("3–7 days", timedelta(days=3), timedelta(days=7)),
+    ("1–4 weeks", timedelta(days=7), timedelta(days=28)),
+    ("Over 4 weeks", timedelta(days=28), None),
+]
+
+
+def _duration(end, start):
+    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+
+
+def _day(week):
+    return timezone.localtime(week).date()
+
+
+def _user_columns(prefix):
+    return (f"{prefix}first_name", f"{prefix}last_name", f"{prefix}username")
+
+
+class CallbackDashboard:
+    """The figures for one scope; shared counts are computed once per page, each table only when asked for."""
+
+    TABLES = ("summary", "technicians", "job_kinds", "weekly", "root_causes", "repeats", "response",
+              "recovery_steps", "cost", "open_by_age", "fixes")
+
+    def __init__(self, scope, now=None):
+        self.scope = scope
+        self.now = now or timezone.now()
+
+    def tables(self):
+        return [getattr(self, slug)() for slug in self.TABLES]
+
+    def table(self, slug):
+        return getattr(self, slug)() if slug in self.TABLES else None
+
+    # --- shared querysets and counts
+
+    def callbacks(self):
+        """Counted callbacks on the jobs in scope."""
+        return self.scope.in_range(Callback.objects.counted(), prefix="job__")
+
+    @cached_property
+    def totals(self):
+        jobs = self.scope.jobs().count()
+        unrelated = Q(root_cause=RootCause.UNRELATED)
+        figures = self.scope.in_range(Callback.objects.all(), prefix="job__").aggregate(
+            came_back=Count("job", distinct=True, filter=~unrelated),
+            callbacks=Count("pk", filter=~unrelated),
+            unresolved=Count("pk", filter=Q(root_cause="")),
+            repeats=Count("pk", filter=Q(is_repeat=True) & ~unrelated),
+            unrelated=Count("pk", filter=unrelated),
+            faulty_part=Count("pk", filter=Q(root_cause=RootCause.FAULTY_PART)),
+        )
+        return {
+            "jobs": jobs,
+            **figures,
+            "rate": rate(figures["came_back"], jobs),
+            "faulty_part_rate": rate(figures["faulty_part"], jobs),
+            # Callbacks beyond the first on the same job: the "second callback" the seeds say must never happen.
+            "second_on_job": figures["callbacks"] - figures["came_back"],
+        }
+
+    # --- tables
+
+    def summary(self):
+        columns = [
+            Column("jobs", "Completed jobs"),
+            Column("came_back", "Jobs that came back"),
+            Column("rate", "Callback rate", "percent"),
+            Column("callbacks", "Callbacks counted"),
+            Column("unresolved", "Not resolved yet (counted)"),
+            Column("unrelated", "Unrelated new problems (not counted)"),
+        ]
+        return Table("summary", "Callback rate", columns, [self.totals])
+
+    def technicians(self):
+        """Per technician who worked the original jobs; a job with a lead and a helper counts for both."""
+        jobs = self.scope.jobs()
+        helpers = self.scope.in_range(Job.helpers.through.objects, prefix="job__").exclude(
+            user=F("job__lead_technician")
+        )
+        came_back = Exists(Callback.objects.counted().filter(job=OuterRef("job_id")))
+        rows = {}
+
+        def add(results, key, prefix, field):
+            for result in results:
+                if result[key] is None:
+                    continue
+                row = rows.setdefault(result[key], {
+                    "user_id": result[key],
+                    "name": person(*(result[name] for name in _user_columns(prefix))),
+                    "jobs": 0, "came_back": 0,
+                })
+                row[field] += result["n"]
+
+        add(jobs.values("lead_technician", *_user_columns("lead_technician__")).annotate(n=Count("pk")),
+            "lead_technician", "lead_technician__", "jobs")
+        add(helpers.values("user", *_user_columns("user__")).annotate(n=Count("pk")), "user", "user__", "jobs")
+        add(self.callbacks().values("job__lead_technician", *_user_columns("job__lead_technician__"))
+            .annotate(n=Count("job", distinct=True)), "job__lead_technician", "job__lead_technician__", "came_back")
+        add(helpers.filter(came_back).values("user", *_user_columns("user__")).annotate(n=Count("pk")),
+            "user", "user__", "came_back")
+        for row in rows.values():
+            row["rate"] = rate(row["came_back"], row["jobs"])
+            row["team_rate"] = self.totals["rate"]
+        ordered = sorted(rows.values(), key=lambda row: (-(row["rate"] or 0), row["name"]))
+        columns = [
+            Column("name", "Technician", "text"),
+            Column("jobs", "Completed jobs"),
+            Column("came_back", "Jobs that came back"),
+            Column("rate", "Callback rate", "percent"),
+            Column("team_rate", "Team rate", "percent"),
+        ]
+        return Table("technicians", "Callback rate by technician (caused by)", columns, ordered,
+                     chart=Chart("bar", "name", ["rate", "team_rate"], axis="Callback rate (%)"),
+                     note="Caused by: the lead technician and the helpers on the original job.")
+
+    def job_kinds(self):
+        jobs = {row["kind"]: row["n"] for row in self.scope.jobs().values("kind").annotate(n=Count("pk"))}
+        came_back = {
+            row["job__kind"]: row["n"]
+            for row in self.callbacks().values("job__kind").annotate(n=Count("job", distinct=True))
+        }
+        labels = dict(Job.Kind.choices)
+        rows = [
+            {"kind": labels.get(kind, kind), "jobs": n, "came_back": came_back.get(kind, 0),
+             "rate": rate(came_back.get(kind, 0), n)}
+            for kind, n in sorted(jobs.items(), key=lambda item: str(labels.get(item[0], item[0])))
+        ]
+        columns = [
+            Column("kind", "Job kind", "text"),
+            Column("jobs", "Completed jobs"),
+            Column("came_back", "Jobs that came back"),
+            Column("rate", "Callback rate", "percent"),
+        ]
+        return Table("job_kinds", "Callback rate by job kind", columns, rows,
+                     chart=Chart("bar", "kind", ["rate"], axis="Callback rate (%)"))
+
+    def weekly(self):
+        jobs = {
+            _day(row["week"]): row["n"]
+            for row in self.scope.jobs().annotate(week=TruncWeek("completed_at")).values("week")
+            .annotate(n=Count("pk")).order_by("week")
+        }
+        came_back = {
+            _day(row["week"]): row["n"]
+            for row in self.callbacks().annotate(week=TruncWeek("job__completed_at")).values("week")
+            .annotate(n=Count("job", distinct=True)).order_by("week")
+        }
+        rows = []
+        week = self.scope.first_day - timedelta(days=self.scope.first_day.weekday())
+        while week <= self.scope.last_day:
+            n = jobs.get(week, 0)
+            rows.append({"week": week, "jobs": n, "came_back": came_back.get(week, 0),
+                         "rate": rate(came_back.get(week, 0), n)})
+            week += timedelta(days=7)
+        columns = [
+            Column("week", "Week of", "date"),
+            Column("jobs", "Completed jobs"),
+            Column("came_back", "Jobs that came back"),
+            Column("rate", "Callback rate", "percent"),
+        ]
+        return Table("weekly", "Callback rate week by week", columns, rows,
+                     chart=Chart("line", "week", ["rate"], axis="Callback rate (%)"),
+                     note="By the week the original job was completed; the last weeks' jobs may still come back.")
+
+    def root_causes(self):
+        results = self.callbacks().values("root_cause").annotate(n=Count("pk")).order_by("-n", "root_cause")
+        labels = {**dict(RootCause.choices), "": NOT_YET_FOUND}
+        total = self.totals["callbacks"]
+        rows, running = [], 0
+        for result in results:
+            running += result["n"]
+            rows.append({
+                "cause": labels.get(result["root_cause"], result["root_cause"]),
+                "callbacks": result["n"],
+                "share": rate(result["n"], total),
+                "cumulative": rate(running, total),
+                "of_jobs": rate(result["n"], self.totals["jobs"]),
+            })
+        columns = [
+            Column("cause", "Root cause", "text"),
+            Column("callbacks", "Callbacks"),
+            Column("share", "Share of callbacks", "percent"),
+            Column("cumulative", "Cumulative share", "percent"),
+            Column("of_jobs", "Per 100 completed jobs", "percent"),
+        ]
+        flags = []
+        faulty = self.totals["faulty_part_rate"]
+        if faulty is not None and faulty > FAULTY_PART_BASELINE:
+            flags.append(
+                f"“Faulty part” is claimed on {faulty:.1f}% of completed jobs. Under 1% of parts arrive faulty, and "
+                "not every job installs a part, so this is far above what parts explain: check each claim's "
+                "supplier and RMA reference."
+            )
+        return Table("root_causes", "Root causes (Pareto)", columns, rows, flags=flags,
+                     chart=Chart("pareto", "cause", ["callbacks", "cumulative"], axis="Callbacks"),
+                     note="Faulty part is set against the under-1% baseline: faulty-part callbacks per 100 completed "
+                          "jobs above 1 are flagged.")
+
+    def repeats(self):
+        totals = self.totals
+        rows = [
+            {"what": "Jobs that came back", "n": totals["came_back"]},
+            {"what": "Second or later callbacks on the same job", "n": totals["second_on_job"]},
+            {"what": "Callbacks flagged as repeats when logged (same job, equipment or site)", "n": totals["repeats"]},
+        ]
+        columns = [Column("what", "Repeat callbacks", "text"), Column("n", "Count")]
+        return Table("repeats", "Repeat callbacks", columns, rows)
+
+    def response(self):
+        now = self.now
+        resolved = Q(state__in=[State.RESOLVED, State.CLOSED])
+        results = self.callbacks().values("urgency").annotate(
+            callbacks=Count("pk"),
+            contacted=Count("pk", filter=Q(acknowledged_at__isnull=False)),
+            contacted_on_time=Count("pk", filter=Q(acknowledged_at__lte=F("first_contact_due_at"))),
+            waiting_late=Count("pk", filter=Q(acknowledged_at__isnull=True, first_contact_due_at__lt=now)),
+            to_contact=Avg(_duration("acknowledged_at", "logged_at")),
+            resolved=Count("pk", filter=resolved),
+            resolved_on_time=Count("pk", filter=resolved & Q(resolved_at__lte=F("revisit_due_at"))),
+            unresolved_late=Count("pk", filter=~resolved & Q(revisit_due_at__lt=now)),
+            to_resolve=Avg(_duration("resolved_at", "logged_at"), filter=resolved),
+        )
+        by_urgency = {row["urgency"]: row for row in results}
+        targets = urgency_targets()
+        rows = []
+        for urgency, label in Urgency.choices:
+            row = by_urgency.get(urgency)
+            if row is None:
+                continue
+            first_contact_within, revisit_within = targets[urgency]
+            rows.append({
+                **row,
+                "urgency": label,
+                "contact_target": first_contact_within,
+                "contact_on_time_rate": rate(row["contacted_on_time"], row["contacted"]),
+                "resolve_target": revisit_within,
+                "resolve_on_time_rate": rate(row["resolved_on_time"], row["resolved"]),
+            })
+        columns = [
+            Column("urgency", "Urgency", "text"),
+            Column("callbacks", "Callbacks"),
+            Column("contact_target", "First contact target", "duration"),
+            Column("to_contact", "Average time to first contact", "duration"),
+            Column("contact_on_time_rate", "First contact on time", "percent"),
+            Column("waiting_late", "Still waiting, past target"),
+            Column("resolve_target", "Revisit target", "duration"),
+            Column("to_resolve", "Average time to resolve", "duration"),
+            Column("resolve_on_time_rate", "Resolved on time", "percent"),
+            Column("unresolved_late", "Unresolved, past target"),
+        ]
+        return Table("response", "Time to first contact and to resolve, against the targets", columns, rows,
+                     chart=Chart("bar", "urgency", ["contact_on_time_rate", "resolve_on_time_rate"],
+                                 axis="On time (%)"),
+                     note="Each callback is measured against the targets in force when it was logged; the target "
+                          "columns show today's.")
+
+    def recovery_steps(self):
+        figures = {}
+        for step in RecoveryStep.Step:
+            due = STATE_ORDER.index(RecoveryStep.DUE_BY[step])
+            reached = Q(state__in=STATE_ORDER[due:])
+            done = Exists(RecoveryStep.objects.filter(callback=OuterRef("pk"), step=step))
+            figures[f"{step}_expected"] = Count("pk", filter=reached)
+            figures[f"{step}_skipped"] = Count("pk", filter=reached & ~done)
+        results = self.callbacks().aggregate(**figures)
+        rows = [
+            {
+                "step": step.label,
+                "expected": results[f"{step}_expected"],
+                "skipped": results[f"{step}_skipped"],
+                "skip_rate": rate(results[f"{step}_skipped"], results[f"{step}_expected"]),
+            }
+            for step in RecoveryStep.Step
+        ]
+        rows.sort(key=lambda row: (-row["skipped"], -(row["skip_rate"] or 0)))
+        columns = [
+            Column("step", "Recovery step", "text"),
+            Column("expected", "Callbacks past the step"),
+            Column("skipped", "Skipped"),
+            Column("skip_rate", "Skipped (%)", "percent"),
+        ]
+        return Table("recovery_steps", "Recovery steps skipped most often", columns, rows,
+                     chart=Chart("bar", "step", ["skipped"], axis="Callbacks"),
+                     note="A step is skipped when the callback moved past the state it belongs to without it.")
+
+    def cost(self):
+        labels = {**dict(RootCause.choices), "": NOT_YET_FOUND}
+        results = self.callbacks().values("root_cause").annotate(
+            callbacks=Count("pk"),
+            labour_hours=Sum("labour_hours"),
+            parts_cost=Sum("parts_cost"),
+            no_charge_visits=Count("pk", filter=Q(revisit_job__no_charge=True)),
+        ).order_by("-callbacks", "root_cause")
+        rows = [{**row, "cause": labels.get(row["root_cause"], row["root_cause"])} for row in results]
+        if rows:
+            rows.append({
+                "cause": "All callbacks",
+                **{key: sum(row[key] or 0 for row in rows) for key in
+                   ("callbacks", "labour_hours", "parts_cost", "no_charge_visits")},
+            })
+        columns = [
+            Column("cause", "Root cause", "text"),
+            Column("callbacks", "Callbacks"),
+            Column("labour_hours", "Labour (hours)", "hours"),
+            Column("parts_cost", "Parts", "money"),
+            Column("no_charge_visits", "No-charge revisits"),
+        ]
+        return Table("cost", "Cost of callbacks", columns, rows,
+                     note="Labour and parts as recorded when each callback was resolved.")
+
+    def open_by_age(self):
+        now = self.now
+        counts = {}
+        for index, (_label, low, high) in enumerate(OPEN_AGE_BUCKETS):
+            condition = Q(logged_at__lte=now - low)
+            if high is not None:
+                condition &= Q(logged_at__gt=now - high)
+            counts[f"bucket_{index}"] = Count("pk", filter=condition)
+        open_callbacks = self.scope.filter_jobs(Callback.objects.counted().open(), prefix="job__")
+        results = open_callbacks.aggregate(
+            overdue=Count("pk", filter=Q(due_at__lt=now)), oldest=Min("logged_at"), **counts
+        )
+        rows = [
+            {"age": label, "n": results[f"bucket_{index}"]}
+            for index, (label, _low, _high) in enumerate(OPEN_AGE_BUCKETS)
+        ]
+        columns = [Column("age", "Open for", "text"), Column("n", "Open callbacks")]
+        table = Table("open_by_age", "Open callbacks by age", columns, rows,
+                      chart=Chart("bar", "age", ["n"], axis="Callbacks"),
+                      note="Every callback open now on jobs matching the filters, whatever the date range.")
+        table.extra = {"overdue": results["overdue"], "oldest": results["oldest"]}
+        return table
+
+    def fixes(self):
+        results = (
+            self.callbacks()
+            .filter(state__in=[State.RESOLVED, State.CLOSED], revisit_job__lead_technician__isnull=False)
+            .values("revisit_job__lead_technician", *_user_columns("revisit_job__lead_technician__"))
+            .annotate(fixed=Count("pk"), closed=Count("pk", filter=Q(state=State.CLOSED)))
+            .order_by("-fixed", "revisit_job__lead_technician__first_name")
+        )
+        rows = [
+            {"name": person(*(row[name] for name in _user_columns("revisit_job__lead_technician__"))),
+             "fixed": row["fixed"], "closed": row["closed"]}
+            for row in results
+        ]
+        columns = [
+            Column("name", "Technician", "text"),
+            Column("fixed", "Callbacks fixed"),
+            Column("closed", "Confirmed fixed by the customer"),
+        ]
+        return Table("fixes", "Callbacks fixed (credited to the revisit's technician)", columns, rows,
+                     note="Credit for fixing is kept apart from the callback rate, which is charged to the original "
+                          "job's technicians.")

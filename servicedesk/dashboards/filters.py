@@ -1,0 +1,147 @@
+"""The date range and filters every dashboard shares, and the scope of jobs they select."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import timezone
+
+from customers.models import Job, Site
+from servicedesk import roles
+
+# Revisits are the callbacks' own repair visits: they cannot come back as a new callback (a failed revisit
+# reopens its callback), so counting them as jobs would dilute the callback rate.
+JOB_KINDS = [(value, label) for value, label in Job.Kind.choices if value != Job.Kind.CALLBACK_REVISIT]
+MAX_RANGE = timedelta(days=5 * 366)
+
+
+def technicians():
+    return (
+        get_user_model()
+        .objects.filter(groups__name=roles.TECHNICIAN)
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class TechnicianChoice(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return user.get_full_name() or user.username
+
+
+class RangeForm(forms.Form):
+    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, data=None, *, today=None):
+        today = today or timezone.localdate()
+        self.default_end = today
+        self.default_start = _a_year_before(today) + timedelta(days=1)
+        # Missing fields take their defaults, so `?technician=7` alone is a valid query.
+        data = {key: value for key, value in (data or {}).items() if value not in ("", None)}
+        data.setdefault("start", self.default_start.isoformat())
+        data.setdefault("end", self.default_end.isoformat())
+        super().__init__(data)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", "The range must end on or after its first day.")
+            elif end - start > MAX_RANGE:
+                self.add_error("start", "Choose a range of at most five years.")
+        return cleaned
+
+    def period(self):
+        """(start, end) as aware datetimes, end exclusive; the defaults when the form is not valid."""
+        if self.is_valid():
+            first, last = self.cleaned_data["start"], self.cleaned_data["end"]
+        else:
+            first, last = self.default_start, self.default_end
+        return _midnight(first), _midnight(last + timedelta(days=1))
+
+
+class DashboardFilterForm(RangeForm):
+    technician = TechnicianChoice(queryset=technicians(), required=False, empty_label="All technicians")
+    kind = forms.ChoiceField(label="Job kind", choices=[("", "All kinds"), *JOB_KINDS], required=False)
+    site_type = forms.ChoiceField(label="Site type", choices=[("", "All sites"), *Site.SiteType.choices],
+                                  required=False)
+
+    def __init__(self, data=None, *, today=None):
+        super().__init__(data, today=today)
+        self.fields["technician"].queryset = technicians()
+
+    def scope(self):
+        start, end = self.period()
+        if not self.is_valid():
+            return Scope(start=start, end=end)
+        return Scope(
+            start=start,
+            end=end,
+            technician=self.cleaned_data["technician"],
+            kind=self.cleaned_data["kind"],
+            site_type=self.cleaned_data["site_type"],
+        )
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Completed jobs in [start, end) matching the filters. Every callback figure is about these jobs."""
+
+    start: datetime
+    end: datetime
+    technician: object = None
+    kind: str = ""
+    site_type: str = ""
+
+    def jobs(self):
+        # status + completed_at range first: the (status, completed_at) index answers it.
+        jobs = Job.objects.filter(
+            status=Job.Status.COMPLETED, completed_at__gte=self.start, completed_at__lt=self.end
+        ).exclude(kind=Job.Kind.CALLBACK_REVISIT)
+        return self.filter_jobs(jobs, prefix="")
+
+    def filter_jobs(self, queryset, *, prefix):
+        """The technician, kind and site type filters on `queryset`, whose job is reached through `prefix`."""
+        if self.technician is not None:
+            helped = Job.helpers.through.objects.filter(user=self.technician).values("job_id")
+            queryset = queryset.filter(
+                Q(**{f"{prefix}lead_technician": self.technician}) | Q(**{f"{prefix}pk__in": helped})
+            )
+        if self.kind:
+            queryset = queryset.filter(**{f"{prefix}kind": self.kind})
+        if self.site_type:
+            queryset = queryset.filter(**{f"{prefix}site__site_type": self.site_type})
+        return queryset
+
+    def in_range(self, queryset, *, prefix):
+        """Rows whose job was completed in the range and matches the filters."""
+        queryset = queryset.filter(
+            **{
+                f"{prefix}status": Job.Status.COMPLETED,
+                f"{prefix}completed_at__gte": self.start,
+                f"{prefix}completed_at__lt": self.end,
+            }
+        ).exclude(**{f"{prefix}kind": Job.Kind.CALLBACK_REVISIT})
+        return self.filter_jobs(queryset, prefix=prefix)
+
+    @property
+    def first_day(self):
+        return timezone.localtime(self.start).date()
+
+    @property
+    def last_day(self):
+        return timezone.localtime(self.end).date() - timedelta(days=1)
+
+
+def _midnight(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _a_year_before(day):
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # February 29th
+        return date(day.year - 1, 2, 28)

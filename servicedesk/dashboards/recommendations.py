@@ -1,0 +1,209 @@
+"""The recommendation dashboard: is every warning raised again and followed up until it is answered (seeds 001, 004)?
+
+Recommendations raised in the range make the funnel and the conversions; what is open now (its age, the ones never
+discussed on later visits, the stale leads) is shown whatever the range, with the other filters applied. The
+technician filter means the technician who raised the recommendation.
+"""
+
+from django.db.models import Count, Max, Min, Q, Sum
+from django.utils import timezone
+
+from recommendations.models import Recommendation, Risk
+
+from .tables import Chart, Column, Table, person, rate
+
+State = Recommendation.State
+USER = ("first_name", "last_name", "username")
+
+
+class RecommendationDashboard:
+    TABLES = ("funnel", "by_risk", "by_technician", "age_of_open", "never_discussed", "failures", "stale_leads")
+
+    def __init__(self, scope, today=None):
+        self.scope = scope
+        self.today = today or timezone.localdate()
+
+    def tables(self):
+        return [getattr(self, slug)() for slug in self.TABLES]
+
+    def table(self, slug):
+        return getattr(self, slug)() if slug in self.TABLES else None
+
+    def _filtered(self, queryset):
+        scope = self.scope
+        if scope.technician is not None:
+            queryset = queryset.filter(raised_by=scope.technician)
+        if scope.kind:
+            queryset = queryset.filter(raised_on_job__kind=scope.kind)
+        if scope.site_type:
+            queryset = queryset.filter(site__site_type=scope.site_type)
+        return queryset
+
+    def raised(self):
+        """Raised in the range; withdrawn ones were mistakes and are left out, as in the conversion reports."""
+        return self._filtered(
+            Recommendation.objects.filter(created_at__gte=self.scope.start, created_at__lt=self.scope.end)
+        ).exclude(state=State.WITHDRAWN)
+
+    def funnel(self):
+        accepted = Q(state=State.ACCEPTED)
+        figures = self.raised().aggregate(
+            raised=Count("pk"),
+            open=Count("pk", filter=Q(state__in=Recommendation.OUTSTANDING_STATES)),
+            accepted=Count("pk", filter=accepted),
+            declined=Count("pk", filter=Q(state=State.DECLINED)),
+            failed=Count("pk", filter=Q(state=State.FAILED_WHILE_OPEN)),
+            done_by_others=Count("pk", filter=Q(state=State.DONE_BY_OTHERS)),
+            value_low=Sum("price_low", filter=accepted),
+            value_high=Sum("price_high", filter=accepted),
+        )
+        rows = [
+            {"stage": label, "n": figures[key], "share": rate(figures[key], figures["raised"])}
+            for key, label in (
+                ("raised", "Raised"),
+                ("open", "Still open (incl. deferred)"),
+                ("accepted", "Accepted"),
+                ("declined", "Declined"),
+                ("failed", "Failed while open"),
+                ("done_by_others", "Done by someone else"),
+            )
+        ]
+        columns = [Column("stage", "Stage", "text"), Column("n", "Recommendations"),
+                   Column("share", "Share of raised", "percent")]
+        table = Table("funnel", "Recommendations raised in the range, by outcome", columns, rows,
+                      chart=Chart("bar", "stage", ["n"], axis="Recommendations"),
+                      note="Value accepted is the sum of the quoted price ranges of the accepted recommendations.")
+        table.extra = {"value_low": figures["value_low"], "value_high": figures["value_high"],
+                       "accepted": figures["accepted"]}
+        return table
+
+    def _conversion_rows(self, results, label):
+        return [
+            {**row, "label": label(row), "conversion": rate(row["accepted"], row["raised"]),
+             "failure_rate": rate(row["failed"], row["raised"])}
+            for row in results
+        ]
+
+    def _conversion_columns(self, first):
+        return [
+            Column("label", first, "text"),
+            Column("raised", "Raised"),
+            Column("accepted", "Accepted"),
+            Column("conversion", "Conversion", "percent"),
+            Column("failed", "Failed while open"),
+            Column("failure_rate", "Failed while open (%)", "percent"),
+            Column("value_low", "Value accepted (low)", "money"),
+            Column("value_high", "Value accepted (high)", "money"),
+        ]
+
+    def _value(self, results):
+        accepted = Q(state=State.ACCEPTED)
+        return results.annotate(
+            value_low=Sum("price_low", filter=accepted), value_high=Sum("price_high", filter=accepted)
+        )
+
+    def by_risk(self):
+        labels = dict(Risk.choices)
+        order = {value: index for index, value in enumerate(Risk.values)}
+        rows = self._conversion_rows(self._value(self.raised().conversion_by_risk()), lambda row: labels[row["risk"]])
+        rows.sort(key=lambda row: order[row["risk"]])
+        return Table("by_risk", "Conversion by risk", self._conversion_columns("Risk"), rows,
+                     chart=Chart("bar", "label", ["conversion", "failure_rate"], axis="Share of raised (%)"))
+
+    def by_technician(self):
+        results = self._value(self.raised().conversion_by_technician())
+        rows = self._conversion_rows(
+            results, lambda row: person(row["raised_by__first_name"], row["raised_by__last_name"],
+                                        row["raised_by__username"])
+        )
+        rows.sort(key=lambda row: (-row["raised"], row["label"]))
+        return Table("by_technician", "Conversion by technician (raised by)", self._conversion_columns("Technician"),
+                     rows, chart=Chart("bar", "label", ["conversion"], axis="Conversion (%)"))
+
+    def age_of_open(self):
+        figures = self._filtered(Recommendation.objects.all()).age_of_open(today=self.today)
+        rows = [
+            {"age": label, "n": figures[key]}
+            for key, label in (
+                ("under_30_days", "Under 30 days"),
+                ("30_to_90_days", "30–90 days"),
+                ("90_to_180_days", "90–180 days"),
+                ("over_180_days", "Over 180 days"),
+            )
+        ]
+        table = Table("age_of_open", "Age of open recommendations", [Column("age", "Open for", "text"),
+                                                                     Column("n", "Recommendations")], rows,
+                      chart=Chart("bar", "age", ["n"], axis="Recommendations"),
+                      note="Open now (including deferred), whatever the date range.")
+        table.extra = {"total": figures["total"], "oldest": figures["oldest"]}
+        return table
+
+    def never_discussed(self):
+        results = (
+            self._filtered(Recommendation.objects.all())
+            .never_discussed_since_raised()
+            .values("owner", *(f"owner__{name}" for name in USER))
+            .annotate(n=Count("pk"), most_visits=Max("visits_since_raised"), oldest=Min("created_at"))
+            .order_by("-n", "owner__first_name")
+        )
+        rows = [
+            {"owner": person(*(row[f"owner__{name}"] for name in USER)), "n": row["n"],
+             "most_visits": row["most_visits"], "oldest": timezone.localtime(row["oldest"]).date()}
+            for row in results
+        ]
+        columns = [
+            Column("owner", "Owner", "text"),
+            Column("n", "Open, visited since, never discussed"),
+            Column("most_visits", "Most visits without a word"),
+            Column("oldest", "Oldest raised on", "date"),
+        ]
+        return Table("never_discussed", "Visits since raised, never discussed", columns, rows,
+                     chart=Chart("bar", "owner", ["n"], axis="Recommendations"),
+                     note="Open recommendations whose site had completed visits after they were raised, and that were "
+                          "not raised with the customer on any of them (seed 001).")
+
+    def failures(self):
+        results = (
+            self._filtered(Recommendation.objects.failed_while_open())
+            .filter(state_changed_at__gte=self.scope.start, state_changed_at__lt=self.scope.end)
+            .values("risk")
+            .annotate(n=Count("pk"), value_high=Sum("price_high"))
+        )
+        labels = dict(Risk.choices)
+        order = {value: index for index, value in enumerate(Risk.values)}
+        rows = sorted(
+            ({"risk": labels[row["risk"]], "key": row["risk"], "n": row["n"], "value_high": row["value_high"]}
+             for row in results),
+            key=lambda row: order[row["key"]],
+        )
+        columns = [Column("risk", "Risk", "text"), Column("n", "Equipment failed while open"),
+                   Column("value_high", "Work that was quoted (high)", "money")]
+        return Table("failures", "Failures while open (in the range)", columns, rows,
+                     chart=Chart("bar", "risk", ["n"], axis="Failures"),
+                     note="The outcome to drive to zero: the equipment failed while the recommendation was waiting.")
+
+    def stale_leads(self):
+        results = (
+            self._filtered(Recommendation.objects.overdue(today=self.today))
+            .values("owner", *(f"owner__{name}" for name in USER))
+            .annotate(
+                n=Count("pk"),
+                oldest_due=Min("next_follow_up_on"),
+                with_sales=Count("pk", filter=Q(passed_to_sales_at__isnull=False)),
+            )
+            .order_by("-n", "owner__first_name")
+        )
+        rows = [
+            {"owner": person(*(row[f"owner__{name}"] for name in USER)), "n": row["n"],
+             "with_sales": row["with_sales"], "oldest_due": row["oldest_due"]}
+            for row in results
+        ]
+        columns = [
+            Column("owner", "Owner", "text"),
+            Column("n", "Follow-ups overdue"),
+            Column("with_sales", "Of them passed to sales"),
+            Column("oldest_due", "Oldest due", "date"),
+        ]
+        return Table("stale_leads", "Stale leads by owner", columns, rows,
+                     chart=Chart("bar", "owner", ["n"], axis="Overdue follow-ups"),
+                     note="Open recommendations whose next follow-up date has passed, by the person who owes it.")

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "dashboards"
+
+urlpatterns = [
+    path("callbacks/", views.callback_dashboard, name="callbacks"),
+    path("recommendations/", views.recommendation_dashboard, name="recommendations"),
+    path("technicians/", views.technician_list, name="technicians"),
+    path("technicians/<int:user_id>/", views.technician_scorecard, name="scorecard"),
+]

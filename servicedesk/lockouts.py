@@ -1,0 +1,157 @@
+"""Login throttling with django-axes: who is locked out, the page they see, and a manager lifting a lock-out.
+
+A lock-out is per username AND address: a guesser hammering "csr" from one machine locks only that pair,
+so the real CSR at the office still logs in and the guesser can't lock colleagues out from elsewhere.
+A base module: it imports no app of the project. Its two pages live here beside their queries, as the
+notifications pages do in notifications.py.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from axes.backends import AxesStandaloneBackend
+from axes.models import AccessAttempt
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Max, Sum
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from . import roles
+
+logger = logging.getLogger(__name__)
+
+
+class LoginThrottleBackend(AxesStandaloneBackend):
+    """Refuses a login while its username and address are locked out; another backend checks the password.
+
+    An authenticate() call without a request is not a login through a page (the test client's login(),
+    the shell, a management command): there is no address to throttle, so it is passed on to the next
+    backend instead of raising as axes' own backend does. Every page that logs people in passes its request.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def client_ip_address(request):
+    """The address a login came from.
+
+    Behind the TLS proxy (SECURE_PROXY_SSL_HEADER set) REMOTE_ADDR is the proxy for everyone, which would
+    turn a per-address lock-out into a per-username one. The proxy appends the address it saw to
+    X-Forwarded-For; the entries before it are whatever the browser sent, so only the last one is trusted.
+    """
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last
+    return request.META.get("REMOTE_ADDR")
+
+
+def cool_off():
+    return settings.AXES_COOLOFF_TIME
+
+
+def minutes(value: timedelta) -> int:
+    return int(value.total_seconds() // 60)
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """The page a locked-out login gets (429), in the app's look, saying what happened and whom to ask."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    context = {
+        "username": username,
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cool_off_minutes": minutes(cool_off()),
+    }
+    return render(request, "registration/locked_out.html", context, status=429)
+
+
+@dataclass(frozen=True)
+class Lockout:
+    username: str
+    ip_address: str | None
+    failures: int
+    last_failure: datetime
+
+    @property
+    def locked_until(self):
+        return self.last_failure + cool_off()
+
+
+def current_lockouts():
+    """Every username and address pair locked out right now, the most recent first (one query)."""
+    rows = (
+        AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - cool_off())
+        .values("username", "ip_address")
+        .annotate(failures=Sum("failures_since_start"), last_failure=Max("attempt_time"))
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+        .order_by("-last_failure", "username")
+    )
+    return [Lockout(**row) for row in rows]
+
+
+class LockoutLiftForm(forms.Form):
+    username = forms.CharField(max_length=255)
+    ip_address = forms.GenericIPAddressField(required=False)
+
+
+def lockout_lift(*, username: str, ip_address: str | None, lifted_by) -> int:
+    """Let `username` log in from `ip_address` again at once; returns how many failure records were cleared.
+
+    The record is the log line: who lifted which lock-out, and when (the log's timestamp).
+    """
+    with transaction.atomic():
+        attempts = AccessAttempt.objects.filter(username=username)
+        attempts = attempts.filter(ip_address=ip_address) if ip_address else attempts.filter(ip_address__isnull=True)
+        _, deleted = attempts.delete()
+    cleared = deleted.get("axes.AccessAttempt", 0)
+    if cleared:
+        logger.warning(
+            "Lock-out lifted: username=%r address=%s by %s (user id %s) at %s",
+            username,
+            ip_address or "unknown",
+            lifted_by.get_username(),
+            lifted_by.pk,
+            timezone.now().isoformat(),
+        )
+    return cleared
+
+
+
+
+@roles.role_required(roles.MANAGER)
+def lockout_list(request):
+    """Managers: who is locked out of logging in right now, with a button to let each one back in."""
+    return render(
+        request,
+        "servicedesk/lockouts.html",
+        {
+            "lockouts": current_lockouts(),
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "cool_off_minutes": minutes(cool_off()),
+        },
+    )
+
+
+@require_POST
+@roles.role_required(roles.MANAGER)
+def lockout_unlock(request):
+    form = LockoutLiftForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "That lock-out could not be found: choose one from the list.")
+        return redirect("lockouts")
+    username = form.cleaned_data["username"]
+    ip_address = form.cleaned_data["ip_address"] or None
+    if lockout_lift(username=username, ip_address=ip_address, lifted_by=request.user):
+        messages.success(request, f"{username} can log in again from {ip_address or 'that address'}.")
+    else:
+        messages.info(request, f"{username} was no longer locked out from {ip_address or 'that address'}.")
+    return redirect("lockouts")

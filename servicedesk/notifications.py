@@ -1,0 +1,209 @@
+"""Notifications: the in-app inbox, e-mail by each user's preferences, and the sweeps' idempotent reminders.
+
+A base module: it imports no app of the project, so callbacks, recommendations and the follow-up calls
+can all notify people without importing each other.
+
+Two ways in:
+- `notify(...)` for something that just happened in a service: written once the transaction commits (never
+  about a rolled-back change).
+- `remind(...)` for what a beat sweep derived from the database: one INSERT ... SELECT keyed by `key`, so a
+  sweep that runs twice, concurrently or late writes each reminder once; e-mail goes only for the rows that
+  statement actually inserted, after commit.
+"""
+
+import logging
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.mail import get_connection, send_mass_mail
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import DateTimeField, Value
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from . import roles
+from .bulk import insert_from_select
+from .models import Notification, NotificationPreference
+
+PAGE_SIZE = 50
+Kind = Notification.Kind
+log = logging.getLogger(__name__)
+
+
+def managers():
+    return get_user_model().objects.filter(groups__name=roles.MANAGER, is_active=True).distinct()
+
+
+def email_wanted(user_ids, kind):
+    """The ids among `user_ids` who get e-mail for `kind`: their own choice, else the kind's default."""
+    user_ids = set(user_ids)
+    choices = dict(
+        NotificationPreference.objects.filter(user__in=user_ids, kind=kind).values_list("user_id", "email")
+    )
+    default = Notification.EMAIL_BY_DEFAULT[kind]
+    return {user_id for user_id in user_ids if choices.get(user_id, default)}
+
+
+def absolute(url):
+    if not url or url.startswith(("http://", "https://")):
+        return url
+    return f"{settings.SITE_URL}{url}"
+
+
+def notify(*, users, text, url="", email=False, kind=None):
+    """Tell `users` about something once the current transaction commits.
+
+    `kind` defaults to an escalation when `email` is asked for (it must reach a manager who is not looking at
+    the app) and to an assignment otherwise; whether e-mail goes follows each recipient's preferences.
+    """
+    users = [user for user in users if user is not None]
+    if not users:
+        return
+    kind = kind or (Kind.ESCALATION if email else Kind.ASSIGNMENT)
+    text = text[:300]
+
+    def deliver():
+        now = timezone.now()
+        created = Notification.objects.bulk_create(
+            [Notification(recipient=user, kind=kind, text=text, url=url, created_at=now) for user in users]
+        )
+        send_emails([notification.pk for notification in created])
+
+    transaction.on_commit(deliver)
+
+
+def remind(source, *, recipient, key, text, url, kind, now=None, bodies=None):
+    """Insert one reminder per row of `source` (a queryset); each value is an expression over its rows.
+
+    Returns the ids of the reminders inserted now (the rows whose key existed are skipped). Their e-mails
+    go after commit; `bodies` ({recipient id: text}) replaces the e-mail body, e.g. for a digest.
+    """
+    now = now or timezone.now()
+    ids = insert_from_select(
+        Notification,
+        source,
+        values={
+            "recipient_id": recipient,
+            "kind": Value(kind),
+            "text": text,
+            "url": url,
+            "key": key,
+            "created_at": Value(now, output_field=DateTimeField()),
+        },
+        conflict=["key"],
+        returning="id",
+    )
+    if ids:
+        transaction.on_commit(lambda: send_emails(ids, bodies=bodies))
+    return ids
+
+
+def send_emails(notification_ids, *, bodies=None):
+    """E-mail the notifications whose recipients want their kind and have an address; each goes once.
+
+    The conditional update claims the rows, so a second call with the same ids (a retried task) sends nothing.
+    """
+    if not notification_ids:
+        return 0
+    rows = list(
+        Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True)
+        .select_related("recipient")
+        .order_by("pk")
+    )
+    wanted = set()
+    for kind in {row.kind for row in rows}:
+        wanted |= {(kind, user_id) for user_id in email_wanted({r.recipient_id for r in rows if r.kind == kind}, kind)}
+    rows = [row for row in rows if row.recipient.email and (row.kind, row.recipient_id) in wanted]
+    if not rows:
+        return 0
+    claimed = Notification.objects.filter(pk__in=[row.pk for row in rows], emailed_at__isnull=True).update(
+        emailed_at=timezone.now()
+    )
+    if claimed != len(rows):
+        return 0  # someone else is sending these
+    messages_ = []
+    for row in rows:
+        body = (bodies or {}).get(row.recipient_id) or row.text
+        link = absolute(row.url)
+        messages_.append(
+            (
+                f"[servicedesk] {row.text[:120]}",
+                f"{body}\n\n{link}" if link else body,
+                settings.DEFAULT_FROM_EMAIL,
+                [row.recipient.email],
+            )
+        )
+    try:
+        return send_mass_mail(messages_, fail_silently=False, connection=get_connection())
+    except OSError:
+        # The inbox already has them; a mail server that is down must not fail the sweep or the request.
+        log.exception("Could not send %d notification e-mails", len(messages_))
+        Notification.objects.filter(pk__in=[row.pk for row in rows]).update(emailed_at=None)
+        return 0
+
+
+# --- pages --------------------------------------------------------------------------------------------------------
+
+
+def context_processor(request):
+    """The navbar's unread count: one query, and only when a template actually shows it."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    count = SimpleLazyObject(lambda: Notification.objects.filter(recipient=user).unread().count())
+    return {"unread_notifications": count}
+
+
+def notification_list(request):
+    notifications = Notification.objects.filter(recipient=request.user)
+    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "partials/notifications_page.html", {"page": page})
+
+
+@require_POST
+def notification_mark_read(request):
+    Notification.objects.filter(recipient=request.user).unread().update(read_at=timezone.now())
+    return redirect("notifications")
+
+
+@require_POST
+def notification_open(request, pk):
+    """Mark one notification read and go to the thing to act on."""
+    notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    if notification.read_at is None:
+        Notification.objects.filter(pk=pk).update(read_at=timezone.now())
+    url = notification.url
+    if not url or not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
+        return redirect("notifications")
+    return redirect(url)
+
+
+class PreferencesForm(forms.Form):
+    def __init__(self, *args, current, **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind, label in Kind.choices:
+            self.fields[kind] = forms.BooleanField(label=f"E-mail me: {label.lower()}", required=False,
+                                                   initial=current[kind])
+
+
+def preferences(request):
+    """Which kinds of notification each user also gets by e-mail (the inbox always has them all)."""
+    user = request.user
+    saved = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "email"))
+    current = {kind: saved.get(kind, Notification.EMAIL_BY_DEFAULT[kind]) for kind in Kind.values}
+    form = PreferencesForm(request.POST or None, current=current)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            for kind in Kind.values:
+                NotificationPreference.objects.update_or_create(
+                    user=user, kind=kind, defaults={"email": form.cleaned_data[kind]}
+                )
+        messages.success(request, "Notification preferences saved.")
+        return redirect("notification_preferences")
+    return render(request, "servicedesk/notification_preferences.html", {"form": form, "has_email": bool(user.email)})

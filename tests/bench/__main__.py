@@ -1,0 +1,257 @@
+"""`make bench`: the performance figures of issue 8 on a large data set, against their targets.
+
+    python -m tests.bench [--jobs 1000000] [--requests 40] [--skip-throughput]
+
+Starts (or reuses) a PostgreSQL cluster under var/bench/pg, loads the data set once with
+`seed_demo --scale`, serves the app with gunicorn on loopback and measures each page as a
+logged-in user: median and p95 over N requests, plus the SQL query count of one request
+(measured in-process against the same database). Writes var/bench/results.json, prints a
+table, ends with `targets met: N/M` and exits non-zero when a target is missed.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.services import start_postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH_DIR = ROOT / "var" / "bench"
+PYTHON = sys.executable
+PAGE_TARGET_MS, PAGE_TARGET_QUERIES, DASHBOARD_TARGET_MS = 100, 15, 300
+
+
+def _environment(database_url):
+    return {
+        "DATABASE_URL": database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "CELERY_BROKER_URL": "memory://",
+        "CONN_MAX_AGE": "600",
+        "LOG_LEVEL": "WARNING",
+        "STATIC_ROOT": str(BENCH_DIR / "staticfiles"),
+    }
+
+
+def _manage(*args, env):
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env={**os.environ, **env}, check=True)
+
+
+def _ensure_database(database_url):
+    import psycopg2
+
+    server = database_url.rsplit("/", 1)[0] + "/postgres"
+    connection = psycopg2.connect(server)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = 'servicedesk'")
+        if cursor.fetchone() is None:
+            cursor.execute("CREATE DATABASE servicedesk")
+    connection.close()
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn on loopback, as in production (no DEBUG, whitenoise, persistent connections)."""
+
+    def __init__(self, env, workers=4):
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            [
+                str(Path(PYTHON).parent / "gunicorn"),
+                "servicedesk.wsgi",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env},
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if self.get("/healthz/")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start")
+
+    def get(self, path, cookie=None, connection=None):
+        conn = connection or http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        response = conn.getresponse()
+        body = response.read()
+        return response.status, body
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def _timings(server, path, cookie, requests):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    for _ in range(3):  # warm the worker processes' connections and caches
+        status, _ = server.get(path, cookie, connection)
+        if status != 200:
+            raise RuntimeError(f"GET {path} answered {status}")
+    samples = []
+    for _ in range(requests):
+        start = time.perf_counter()
+        status, _ = server.get(path, cookie, connection)
+        samples.append((time.perf_counter() - start) * 1000)
+        if status != 200:
+            raise RuntimeError(f"GET {path} answered {status}")
+    samples.sort()
+    p95 = samples[max(0, int(round(0.95 * len(samples))) - 1)]
+    return statistics.median(samples), p95
+
+
+def _query_count(client, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    if response.status_code != 200:
+        raise RuntimeError(f"in-process GET {path} answered {response.status_code}")
+    return len(captured.captured_queries)
+
+
+def _throughput(server, path, cookie):
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    args = [wrk, "-t2", "-c16", "-d10s", f"http://127.0.0.1:{server.port}{path}"]
+    if cookie:
+        args[1:1] = ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    if re.search(r"Non-2xx or 3xx responses", output):
+        raise RuntimeError(f"wrk saw errors on {path}:\n{output}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--jobs", type=int, default=1_000_000, help="size of the data set, in jobs")
+    parser.add_argument("--requests", type=int, default=40, help="timed requests per page (at least 30)")
+    parser.add_argument("--skip-throughput", action="store_true")
+    options = parser.parse_args()
+
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    database_url, stop = start_postgres(BENCH_DIR / "pg")
+    if database_url is None:
+        sys.exit(f"bench needs PostgreSQL: {stop}")
+    server = None
+    try:
+        _ensure_database(database_url)
+        env = _environment(database_url)
+        os.environ.update(env)
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
+        _manage("migrate", "--noinput", "-v0", env=env)
+        _manage("collectstatic", "--noinput", "-v0", env=env)
+
+        import django
+
+        django.setup()
+        from customers.models import Job
+
+        if Job.objects.count() < options.jobs:
+            print(f"loading the data set ({options.jobs:,} jobs) with seed_demo --scale ...", flush=True)
+            started = time.perf_counter()
+            _manage("seed_demo", "--scale", str(options.jobs), env=env)
+            print(f"loaded in {time.perf_counter() - started:.0f} s", flush=True)
+            _manage("shell", "-c", "from django.db import connection; connection.cursor().execute('ANALYZE')", env=env)
+
+        from tests.bench import figures
+
+        fixtures = figures.prepare()
+        server = Server(env)
+        results = {}
+        for figure in figures.pages(fixtures):
+            cookie = figures.session_cookie(figure.user)
+            median, p95 = _timings(server, figure.path, cookie, options.requests)
+            queries = _query_count(figures.client_for(figure.user), figure.path)
+            target_ms = DASHBOARD_TARGET_MS if figure.dashboard else PAGE_TARGET_MS
+            results[f"{figure.name}: p95 ms"] = {
+                "value": round(p95, 1),
+                "median": round(median, 1),
+                "target": target_ms,
+                "met": p95 <= target_ms,
+            }
+            results[f"{figure.name}: queries"] = {
+                "value": queries,
+                "target": PAGE_TARGET_QUERIES,
+                "met": queries <= PAGE_TARGET_QUERIES,
+            }
+        for name, measure, target in figures.sweeps(fixtures):
+            value = measure()
+            results[name] = {"value": value, "target": target, "met": value <= target}
+        if not options.skip_throughput:
+            list_path, bare_path, user = figures.throughput_paths(fixtures)
+            cookie = figures.session_cookie(user)
+            listing = _throughput(server, list_path, cookie)
+            ceiling = _throughput(server, bare_path, cookie)
+            if listing is not None and ceiling:
+                results["throughput: callback list req/s"] = {"value": listing, "target": None, "met": True}
+                results["throughput: bare page req/s (ceiling)"] = {"value": ceiling, "target": None, "met": True}
+                ratio = round(listing / ceiling, 2)
+                results["throughput: list / ceiling"] = {
+                    "value": ratio,
+                    "target": 0.5,
+                    "met": ratio >= 0.5,
+                    "higher_is_better": True,
+                }
+    finally:
+        if server is not None:
+            server.stop()
+        stop()
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    report = {
+        "figures": results,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "commit": commit.strip(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "jobs": options.jobs,
+    }
+    (BENCH_DIR / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    width = max(len(name) for name in results)
+    print(f"\n{'figure'.ljust(width)}  {'value':>10}  {'target':>8}")
+    for name, figure in results.items():
+        target = (
+            ""
+            if figure["target"] is None
+            else (">= " if figure.get("higher_is_better") else "<= ") + str(figure["target"])
+        )
+        mark = "" if figure["met"] else "  MISSED"
+        print(f"{name.ljust(width)}  {figure['value']:>10}  {target:>8}{mark}")
+    met = sum(figure["met"] for figure in results.values())
+    print(f"targets met: {met}/{len(results)}")
+    sys.exit(0 if met == len(results) else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -6,8 +6,11 @@ class CallbacksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from customers import demo
         from customers.history import register
 
+        from .demo import create_callbacks
         from .history import callback_entries
 
         register(callback_entries)
+        demo.register(create_callbacks)

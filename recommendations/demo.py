@@ -157,7 +157,7 @@ def create_recommendations(demo):
                         note if response == Discussion.Response.NOT_DISCUSSED or rng.random() < 0.3 else "",
                     )
                 )
-        if technician_id is None or rng.random() >= 0.3:
+        if technician_id is None or rng.random() >= 0.32:
             continue
         options = WORK.get(kind, []) + GENERAL
         what, why, risk, price = rng.choice(options)

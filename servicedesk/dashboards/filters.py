@@ -128,6 +128,14 @@ class Scope:
         return self.filter_jobs(queryset, prefix=prefix)
 
     @property
+    def kind_label(self):
+        return Job.Kind(self.kind).label if self.kind else ""
+
+    @property
+    def site_type_label(self):
+        return Site.SiteType(self.site_type).label.lower() if self.site_type else ""
+
+    @property
     def first_day(self):
         return timezone.localtime(self.start).date()
 

@@ -65,7 +65,7 @@ class Scorecard:
              "repeats": team["second_on_job"], "fixed": None},
         ]
         columns = [
-            Column("who", "", "text"),
+            Column("who", "Who", "text"),
             Column("jobs", "Completed jobs"),
             Column("came_back", "Jobs that came back"),
             Column("rate", "Callback rate", "percent"),

@@ -5,10 +5,11 @@ scale (100,000 customers, 1,000,000 jobs): foreign keys are picked by search or 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils import timezone
 
 from servicedesk import roles
 
-from .models import Customer, Equipment, Job, Site
+from .models import CompanySettings, Customer, Equipment, Job, Site
 
 
 class TechnicianFilter(admin.SimpleListFilter):
@@ -145,3 +146,23 @@ class JobAdmin(admin.ModelAdmin):
         if db_field.name == "helpers":
             kwargs["queryset"] = _technicians()
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+@admin.register(CompanySettings)
+class CompanySettingsAdmin(admin.ModelAdmin):
+    """The leave-behind's wording: who we are, what the customer can expect, the hotline. One row."""
+
+    fields = ["about", "expectations", "hotline", "updated_at", "updated_by"]
+    readonly_fields = ["updated_at", "updated_by"]
+
+    def has_add_permission(self, request):
+        return not CompanySettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = 1
+        obj.updated_at = timezone.now()
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)

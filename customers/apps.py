@@ -9,3 +9,4 @@ class CustomersConfig(AppConfig):
         from . import history
 
         history.register(history.job_entries)
+        history.register(history.relationship_entries)

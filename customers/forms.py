@@ -31,3 +31,29 @@ class ImportConfirmForm(forms.Form):
     """The preview's "Import" button: the token ties it to the file this session previewed."""
 
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+# --- the relationship (seed 002) ---
+
+
+class ProposeForm(forms.Form):
+    reasons = forms.CharField(label="Why stop serving this customer", widget=forms.Textarea(attrs={"rows": 3}))
+    attempts = forms.CharField(
+        label="Attempts made to keep them", widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Dates and what was tried: calls, revisits, managers' calls, calls ended for abuse after a warning.",
+    )
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class LiftForm(forms.Form):
+    reason = forms.CharField(label="Why serve the customer again", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AbusiveCallForm(forms.Form):
+    warned = forms.BooleanField(
+        label="I warned the customer before ending the call", required=False,
+    )
+    what_happened = forms.CharField(label="What happened", widget=forms.Textarea(attrs={"rows": 2}))

@@ -53,3 +53,49 @@ def job_entries(customer, *, limit):
             badge=job.get_status_display() if job.status != Job.Status.COMPLETED else "",
             people=[technician] if technician else [],
         )
+
+
+def relationship_entries(customer, *, limit):
+    """Feedback from the public page, calls ended for abuse, and do-not-service decisions: three queries."""
+    from .models import AbusiveCall, DoNotServiceDecision
+
+    for feedback in customer.feedback.order_by("-created_at")[:limit]:
+        stars = f" · {feedback.rating}/5" if feedback.rating else ""
+        yield HistoryEntry(
+            when=feedback.created_at,
+            kind="feedback",
+            title=f"{feedback.get_kind_display()} on the feedback page{stars}",
+            detail=feedback.text + (" (asked to be called back)" if feedback.wants_call_back else ""),
+            badge="Call back" if feedback.wants_call_back else "",
+        )
+    for call in AbusiveCall.objects.filter(customer=customer).select_related("recorded_by")[:limit]:
+        yield HistoryEntry(
+            when=call.ended_at,
+            kind="abuse",
+            title="Call ended for abuse, after a warning",
+            detail=call.what_happened,
+            people=[call.recorded_by.get_full_name() or call.recorded_by.username],
+        )
+    decisions = DoNotServiceDecision.objects.filter(customer=customer).select_related(
+        "proposed_by", "decided_by", "lifted_by"
+    )[:limit]
+    for decision in decisions:
+        yield HistoryEntry(
+            when=decision.proposed_at, kind="do_not_service", title="Do-not-service proposed",
+            detail=f"{decision.reasons} — Attempts: {decision.attempts}", people=[_person(decision.proposed_by)],
+        )
+        if decision.decided_at:
+            yield HistoryEntry(
+                when=decision.decided_at, kind="do_not_service",
+                title=f"Do-not-service {'declined' if decision.state == 'declined' else 'approved'}",
+                detail=decision.decision_note, people=[_person(decision.decided_by)],
+            )
+        if decision.lifted_at:
+            yield HistoryEntry(
+                when=decision.lifted_at, kind="do_not_service", title="Do-not-service lifted",
+                detail=decision.lift_reason, people=[_person(decision.lifted_by)],
+            )
+
+
+def _person(user):
+    return user.get_full_name() or user.username

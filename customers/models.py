@@ -57,6 +57,18 @@ class Customer(models.Model):
         "opted out of contact", default=False, help_text="No follow-up calls, reminders or marketing."
     )
     contact_opt_out_at = models.DateTimeField(null=True, blank=True)
+    # Recommendation reminders go only to customers who said yes (recorded when); the signed link in every
+    # reminder turns them off again, recorded too.
+    reminders_opt_in = models.BooleanField(
+        "e-mail reminders about open recommendations", default=False,
+        help_text="The customer agreed to e-mail reminders about the work we recommended.",
+    )
+    reminders_opt_in_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminders_unsubscribed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Kept by customers.services from the approved DoNotServiceDecision, so sweeps and booking checks filter on a
+    # column rather than a join; the decision rows are the record of who, when and why.
+    do_not_service = models.BooleanField(default=False, editable=False)
+    do_not_service_since = models.DateTimeField(null=True, blank=True, editable=False)
     external_id = models.CharField(
         max_length=64, unique=True, null=True, blank=True, help_text="Customer id in the dispatch system."
     )
@@ -239,3 +251,195 @@ class Job(models.Model):
         """Lead first, then helpers (uses the prefetch cache when the view prefetched helpers)."""
         people = [self.lead_technician] if self.lead_technician_id else []
         return people + [helper for helper in self.helpers.all() if helper.pk != self.lead_technician_id]
+
+
+class FeedbackQuerySet(models.QuerySet):
+    def for_token(self, token_digest):
+        return self.filter(token_digest=token_digest)
+
+
+class Feedback(models.Model):
+    """What a customer left on the public feedback page of a job (the link on the leave-behind).
+
+    A complaint, a concern or a call-back request also becomes a callback, logged at the same moment on the same
+    job with channel "web" (servicedesk/public/services.py); `customers` imports no other app, so the two are
+    tied by that (job, channel, logged_at = created_at) and by the callback's problem text naming this feedback.
+    """
+
+    class Kind(models.TextChoices):
+        PRAISE = "praise", "Praise"
+        CONCERN = "concern", "Concern"
+        COMPLAINT = "complaint", "Complaint"
+        QUESTION = "question", "Question"
+
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="feedback")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="feedback")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    text = models.TextField()
+    wants_call_back = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Hashed with the secret key: enough to count one address's submissions, not to know who sent them.
+    ip_hash = models.CharField(max_length=64, blank=True)
+    # The link's signature, hashed: one printed link may be used a few times, not without limit.
+    token_digest = models.CharField(max_length=64, blank=True)
+
+    objects = FeedbackQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "feedback"
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="feedback_customer"),
+            models.Index(fields=["job", "token_digest"], name="feedback_job_token"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="feedback_rating_1_to_5"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.job}"
+
+    @property
+    def needs_callback(self):
+        """Seed 002: a concern or complaint is a problem to solve, and anyone who asks to be called is called."""
+        return self.kind in (self.Kind.COMPLAINT, self.Kind.CONCERN) or self.wants_call_back
+
+
+class CompanySettings(models.Model):
+    """The one row of company-wide text the customer sees on the leave-behind; managers edit it.
+
+    A row rather than a setting because managers change the wording, not the deployer.
+    """
+
+    DEFAULT_ABOUT = (
+        "We are a family of licensed plumbers, heating and cooling technicians and electricians serving our "
+        "neighbours. We fix it right the first time, explain what we found, and stand behind our work."
+    )
+    DEFAULT_EXPECTATIONS = (
+        "Your technician arrives in the window we promised, or we call before it closes.\n"
+        "You get the price before any work starts, and no surprises on the invoice.\n"
+        "We leave your home as clean as we found it.\n"
+        "We tell you about anything we saw that needs attention, how urgent it is, and what it costs — you decide.\n"
+        "If something is not right after our visit, tell us: we come back and make it right.\n"
+        "We ask for courtesy in return: access to the equipment, and a call if plans change."
+    )
+
+    about = models.TextField("who we are", default=DEFAULT_ABOUT)
+    expectations = models.TextField(
+        "what you can expect", default=DEFAULT_EXPECTATIONS, help_text="One promise per line."
+    )
+    hotline = models.CharField(
+        "customer-service hotline", max_length=40, blank=True,
+        help_text="For concerns, praise or complaints; the company phone when empty.",
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "company settings"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="company_settings_single_row")]
+
+    def __str__(self):
+        return "Company settings"
+
+    @classmethod
+    def current(cls):
+        """The saved row, or the defaults unsaved (reading a page never writes)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+    @property
+    def expectation_lines(self):
+        return [line.strip() for line in self.expectations.splitlines() if line.strip()]
+
+    @property
+    def hotline_or_company_phone(self):
+        return self.hotline or settings.COMPANY_PHONE
+
+
+class DoNotServiceDecisionQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(state=DoNotServiceDecision.State.PROPOSED)
+
+    def in_force(self):
+        return self.filter(state=DoNotServiceDecision.State.APPROVED)
+
+
+class DoNotServiceDecision(models.Model):
+    """Seed 002: a customer may be let go, but only after reasonable, documented attempts, and a manager decides.
+
+    A CSR proposes with the reasons and the attempts made; a manager approves or declines; a manager may lift an
+    approved one later. Every step keeps who, when and why; rows are never deleted.
+    """
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+        LIFTED = "lifted", "Lifted"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="do_not_service_decisions")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PROPOSED)
+    reasons = models.TextField()
+    attempts = models.TextField(help_text="What was tried to keep the customer, and when.")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lift_reason = models.TextField(blank=True)
+
+    objects = DoNotServiceDecisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        constraints = [
+            # One live decision per customer: a second proposal while one waits or is in force is refused.
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(state__in=["proposed", "approved"]),
+                name="do_not_service_one_live_per_customer",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="proposed") | Q(decided_by__isnull=False, decided_at__isnull=False),
+                name="do_not_service_decided_has_who_and_when",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="lifted") | (Q(lifted_at__isnull=False) & ~Q(lift_reason="")),
+                name="do_not_service_lifted_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Do not service {self.customer}: {self.get_state_display().lower()}"
+
+
+class AbusiveCall(models.Model):
+    """Seed 002: "another curse word and I'll have no option but to terminate the conversation" — a call the CSR
+    ended for abuse after that warning. It counts among the documented attempts of a do-not-service proposal."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="abusive_calls")
+    ended_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    warned = models.BooleanField(help_text="The customer was warned before the call was ended.")
+    what_happened = models.TextField()
+
+    class Meta:
+        ordering = ["-ended_at", "-pk"]
+        indexes = [models.Index(fields=["customer", "-ended_at"], name="abusive_call_customer")]
+        constraints = [
+            # Ending a call without the warning first is not the documented attempt the seed asks for.
+            models.CheckConstraint(condition=Q(warned=True), name="abusive_call_after_warning"),
+        ]
+
+    def __str__(self):
+        return f"Call ended for abuse, {self.customer}, {self.ended_at:%Y-%m-%d}"

@@ -7,6 +7,12 @@ app_name = "customers"
 urlpatterns = [
     path("customers/", views.customer_list, name="list"),
     path("customers/<int:pk>/", views.customer_detail, name="detail"),
+    path("customers/<int:pk>/reminders/", views.reminders_set, name="reminders_set"),
+    path("customers/<int:pk>/abusive-call/", views.abusive_call_record, name="abusive_call"),
+    path("customers/<int:pk>/do-not-service/", views.do_not_service_propose, name="do_not_service_propose"),
+    path("customers/<int:pk>/do-not-service/<int:decision_pk>/decide/", views.do_not_service_decide,
+         name="do_not_service_decide"),
+    path("customers/<int:pk>/do-not-service/lift/", views.do_not_service_lift, name="do_not_service_lift"),
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/<int:pk>/", views.job_detail, name="job_detail"),
     path("import/", views.import_upload, name="import"),

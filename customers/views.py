@@ -1,7 +1,9 @@
 import secrets
 from datetime import timedelta
+from functools import partial
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
@@ -13,11 +15,11 @@ from django.views.decorators.http import require_POST
 
 from servicedesk import roles
 
-from . import importing
+from . import importing, services
 from .filters import CustomerFilter, JobFilter
-from .forms import ImportConfirmForm, ImportForm
+from .forms import AbusiveCallForm, DecisionForm, ImportConfirmForm, ImportForm, LiftForm, ProposeForm
 from .history import customer_history
-from .models import Customer, Equipment, Job, Site
+from .models import Customer, DoNotServiceDecision, Equipment, Job, Site
 
 PAGE_SIZE = 25
 
@@ -64,6 +66,7 @@ def customer_detail(request, pk):
         "sites": sites,
         "upcoming_jobs": upcoming,
         "history": customer_history(customer, limit=100),
+        **_relationship_context(request, customer),
     }
     return render(request, "customers/customer_detail.html", context)
 
@@ -187,3 +190,113 @@ def import_example(request, kind):
     response = HttpResponse(importing.example_csv(kind), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{kind}-example.csv"'
     return response
+
+
+# --- the relationship: reminder consent, calls ended for abuse, do-not-service (seed 002) ---------------------------
+
+
+def _relationship_context(request, customer):
+    """The customer page's relationship card: one query for the decision waiting or in force, for office staff."""
+    if not roles.is_office(request.user):
+        return {}
+    decision = (
+        DoNotServiceDecision.objects.filter(customer=customer, state__in=["proposed", "approved"])
+        .select_related("proposed_by", "decided_by")
+        .first()
+    )
+    return {
+        "live_decision": decision,
+        "propose_form": ProposeForm(),
+        "decision_form": DecisionForm(),
+        "lift_form": LiftForm(),
+        "abusive_call_form": AbusiveCallForm(),
+    }
+
+
+def _done(request, customer, action, message):
+    try:
+        action()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, message)
+    return redirect(customer)
+
+
+def _posted(form_class, request):
+    """The form's cleaned values; the service says what is missing, as a message on the customer page."""
+    form = form_class(request.POST)
+    form.is_valid()
+    return form.cleaned_data
+
+
+@roles.role_required(*roles.OFFICE)
+@require_POST
+def reminders_set(request, pk):
+    customer = _get_customer_for_user(request, pk)
+    opt_in = request.POST.get("opt_in") == "yes"
+    return _done(
+        request, customer,
+        lambda: services.customer_set_reminders(customer=customer, by=request.user, opt_in=opt_in),
+        "Reminder e-mails turned on." if opt_in else "Reminder e-mails turned off.",
+    )
+
+
+@roles.role_required(*roles.OFFICE)
+@require_POST
+def abusive_call_record(request, pk):
+    customer = _get_customer_for_user(request, pk)
+    data = _posted(AbusiveCallForm, request)
+    return _done(
+        request, customer,
+        lambda: services.abusive_call_record(
+            customer=customer, by=request.user, warned=data.get("warned", False),
+            what_happened=data.get("what_happened", ""),
+        ),
+        "Call ended for abuse recorded; it counts among the documented attempts.",
+    )
+
+
+@roles.role_required(*roles.OFFICE)
+@require_POST
+def do_not_service_propose(request, pk):
+    customer = _get_customer_for_user(request, pk)
+    data = _posted(ProposeForm, request)
+    return _done(
+        request, customer,
+        lambda: services.do_not_service_propose(
+            customer=customer, by=request.user, reasons=data.get("reasons", ""), attempts=data.get("attempts", "")
+        ),
+        "Do-not-service proposed; a manager will decide.",
+    )
+
+
+def _decision(customer, decision_pk):
+    return get_object_or_404(DoNotServiceDecision, pk=decision_pk, customer=customer)
+
+
+@roles.role_required(roles.MANAGER)
+@require_POST
+def do_not_service_decide(request, pk, decision_pk):
+    customer = _get_customer_for_user(request, pk)
+    decision = _decision(customer, decision_pk)
+    note = _posted(DecisionForm, request).get("note", "")
+    approve = request.POST.get("approve") == "yes"
+    service = services.do_not_service_approve if approve else services.do_not_service_decline
+    message = (
+        "Do-not-service approved. Decide each job already booked, listed under Upcoming jobs."
+        if approve else "Do-not-service declined."
+    )
+    return _done(request, customer, partial(service, decision=decision, by=request.user, note=note), message)
+
+
+@roles.role_required(roles.MANAGER)
+@require_POST
+def do_not_service_lift(request, pk):
+    customer = _get_customer_for_user(request, pk)
+    reason = _posted(LiftForm, request).get("reason", "")
+    return _done(
+        request, customer,
+        lambda: services.do_not_service_lift(customer=customer, by=request.user, reason=reason),
+        "Do-not-service lifted; the customer can be booked again.",
+    )

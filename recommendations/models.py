@@ -357,3 +357,26 @@ class Discussion(models.Model):
 
     def __str__(self):
         return f"{self.get_response_display()} ({self.discussed_at:%Y-%m-%d})"
+
+
+class CustomerReminder(models.Model):
+    """One reminder e-mail about one open recommendation, to a customer who opted in (recommendations/reminders.py).
+
+    `number` counts the reminders about the recommendation (1, 2, ...), derived from the rows already there, so
+    the unique pair makes a sweep that runs twice or concurrently write, and send, each reminder once.
+    """
+
+    recommendation = models.ForeignKey(Recommendation, on_delete=models.PROTECT, related_name="customer_reminders")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="recommendation_reminders")
+    number = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["recommendation", "number"], name="customer_reminder_once_per_number"),
+        ]
+        indexes = [models.Index(fields=["customer", "-sent_at"], name="customer_reminder_customer")]
+
+    def __str__(self):
+        return f"Reminder {self.number} about {self.recommendation}"

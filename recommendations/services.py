@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Job
+from customers.services import ensure_bookable
 from servicedesk import notifications, roles
 
 from .models import Discussion, FollowUpInterval, Recommendation, RecommendationEvent, Risk
@@ -158,6 +159,8 @@ def recommendation_accept(
     with transaction.atomic():
         recommendation = _locked(recommendation)
         if job is None:
+            # A new booking: refused for a do-not-service customer, with the reason.
+            ensure_bookable(recommendation.customer)
             if scheduled_start is None:
                 raise ValidationError({"scheduled_start": "Choose when the work is scheduled."})
             scheduled_end = scheduled_end or scheduled_start + timedelta(hours=2)

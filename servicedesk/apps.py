@@ -1,6 +1,17 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _sync_beat_schedule(sender, **kwargs):
+    from .celery import sync_beat_schedule
+
+    sync_beat_schedule()
 
 
 class ServicedeskConfig(AppConfig):
     name = "servicedesk"
     verbose_name = "Service desk"
+
+    def ready(self):
+        # After migrate, so a new deployment has every beat entry without a manual step (servicedesk/celery.py).
+        post_migrate.connect(_sync_beat_schedule, sender=self, dispatch_uid="servicedesk.sync_beat_schedule")

@@ -5,6 +5,11 @@ and SQLite (3.35+) accept alike.
 """
 
 from django.db import connection
+from django.db.models import CharField, F, IntegerField, Subquery, Value
+from django.db.models.functions import Concat
+from django.urls import reverse
+
+_PLACEHOLDER = 987654321
 
 
 def insert_from_select(model, source, *, values, conflict, returning=None):
@@ -48,3 +53,16 @@ def count_each(**querysets):
         cursor.execute("SELECT " + ", ".join(parts), params)
         row = cursor.fetchone()
     return dict(zip(querysets, row, strict=True))
+
+
+class SubqueryCount(Subquery):
+    """The number of rows of a subquery, as a column: `.annotate(n=SubqueryCount(qs.values("pk")))`."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) _count)"
+    output_field = IntegerField()
+
+
+def url_of(viewname, pk="pk"):
+    """A page's URL as an SQL expression over each row's id, so reminders link to the thing in one statement."""
+    prefix, suffix = reverse(viewname, args=[_PLACEHOLDER]).split(str(_PLACEHOLDER))
+    return Concat(Value(prefix), F(pk), Value(suffix), output_field=CharField())

@@ -1,8 +1,12 @@
 """The Celery app and the one beat schedule.
 
-Beat uses django-celery-beat's DatabaseScheduler so managers can change times in the admin;
-`sync_beat_schedule` (run by migrate) writes the entries below into it. Every periodic job
-derives what is due from the database and is safe to run twice (see DESIGN.md).
+Beat uses django-celery-beat's DatabaseScheduler: the schedule lives in the database, where managers change
+times or switch an entry off in the admin (Periodic tasks). `sync_beat_schedule` (run after every migrate)
+writes the entries below that are missing and leaves the ones that exist alone, so an admin's change survives
+restarts and deploys; `manage.py sync_beat_schedule --reset` puts this file's times back.
+
+Every periodic job derives what is due from the database and is safe to run twice, concurrently or late
+(DESIGN.md principle 1); each is also runnable by hand: `manage.py run_sweep NAME`.
 """
 
 import os
@@ -14,14 +18,87 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
 app = Celery("servicedesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Empty on purpose: given a schedule here, the DatabaseScheduler would overwrite the admin's changes at each start.
+app.conf.beat_schedule = {}
 
-# name -> (task, crontab kwargs or seconds, why). Later issues add their sweeps here.
+# name -> task, when ("every": seconds, or "crontab": fields in the TIME_ZONE setting's local time), and why.
 BEAT_SCHEDULE = {
     "record worker heartbeat": {
         "task": "servicedesk.tasks.record_heartbeat",
         # Lets the app show managers when the background worker was last alive, so a stopped
         # worker (no reminders, no follow-up calls queued) is noticed within minutes.
-        "schedule": 60.0,
+        "every": 60,
+    },
+    "schedule follow-up calls": {
+        "task": "callbacks.tasks.schedule_follow_up_calls",
+        # Calls fall due at completion + the rule's days; every ten minutes puts them in the queue
+        # soon after, and a run missed (worker down) is made up by the next one.
+        "crontab": {"minute": "*/10"},
+    },
+    "release abandoned call claims": {
+        "task": "callbacks.tasks.release_abandoned_claims",
+        # A CSR who closed the tab mid-call holds the call until its lease (FOLLOW_UP_CALL_CLAIM_MINUTES)
+        # lapses; checking every minute returns it to the queue within a minute of that.
+        "every": 60,
+    },
+    "remind callback owners": {
+        "task": "callbacks.tasks.remind_callback_owners",
+        # An emergency's first contact is due within the hour, so every five minutes.
+        "crontab": {"minute": "*/5"},
+    },
+    "escalate twice-overdue callbacks": {
+        "task": "callbacks.tasks.escalate_twice_overdue_callbacks",
+        "crontab": {"minute": "*/5"},
+    },
+    "remind recommendation follow-ups": {
+        "task": "recommendations.tasks.remind_follow_ups_due",
+        # Follow-up dates are days, not times: once a morning, before the office opens.
+        "crontab": {"minute": "0", "hour": "7"},
+    },
+    "escalate stale leads": {
+        "task": "recommendations.tasks.escalate_stale_leads",
+        "crontab": {"minute": "30", "hour": "7"},
+    },
+    "send technicians' briefing digests": {
+        "task": "callbacks.tasks.send_briefing_digests",
+        # The evening before, once tomorrow's schedule is settled; read at home or first thing in the van.
+        "crontab": {"minute": "0", "hour": "18"},
     },
 }
-app.conf.beat_schedule = BEAT_SCHEDULE
+
+# `manage.py run_sweep NAME` -> task
+SWEEPS = {
+    "schedule-follow-up-calls": "callbacks.tasks.schedule_follow_up_calls",
+    "release-abandoned-claims": "callbacks.tasks.release_abandoned_claims",
+    "remind-callback-owners": "callbacks.tasks.remind_callback_owners",
+    "escalate-twice-overdue-callbacks": "callbacks.tasks.escalate_twice_overdue_callbacks",
+    "remind-recommendation-follow-ups": "recommendations.tasks.remind_follow_ups_due",
+    "escalate-stale-leads": "recommendations.tasks.escalate_stale_leads",
+    "send-briefing-digests": "callbacks.tasks.send_briefing_digests",
+}
+
+
+def sync_beat_schedule(reset=False, **kwargs):
+    """Write BEAT_SCHEDULE into django-celery-beat's tables: missing entries only, or every one with `reset`."""
+    from django.conf import settings
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+    written = []
+    for name, entry in BEAT_SCHEDULE.items():
+        if "every" in entry:
+            interval, _ = IntervalSchedule.objects.get_or_create(every=entry["every"], period=IntervalSchedule.SECONDS)
+            when = {"interval": interval, "crontab": None}
+        else:
+            fields = {"minute": "*", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*",
+                      **entry["crontab"]}
+            crontab = CrontabSchedule.objects.filter(timezone=settings.TIME_ZONE, **fields).first()
+            crontab = crontab or CrontabSchedule.objects.create(timezone=settings.TIME_ZONE, **fields)
+            when = {"crontab": crontab, "interval": None}
+        defaults = {"task": entry["task"], **when}
+        if reset:
+            PeriodicTask.objects.update_or_create(name=name, defaults={**defaults, "enabled": True})
+            written.append(name)
+        elif not PeriodicTask.objects.filter(name=name).exists():
+            PeriodicTask.objects.create(name=name, **defaults)
+            written.append(name)
+    return written

@@ -82,7 +82,7 @@ def remind(source, *, recipient, key, text, url, kind, now=None, bodies=None):
     """Insert one reminder per row of `source` (a queryset); each value is an expression over its rows.
 
     Returns the ids of the reminders inserted now (the rows whose key existed are skipped). Their e-mails
-    go after commit; `bodies` ({recipient id: text}) replaces the e-mail body, e.g. for a digest.
+    go after commit; `bodies(recipient ids)` -> {recipient id: text} replaces the e-mail body, e.g. for a digest.
     """
     now = now or timezone.now()
     ids = insert_from_select(
@@ -127,9 +127,10 @@ def send_emails(notification_ids, *, bodies=None):
     )
     if claimed != len(rows):
         return 0  # someone else is sending these
+    custom = bodies({row.recipient_id for row in rows}) if bodies else {}
     messages_ = []
     for row in rows:
-        body = (bodies or {}).get(row.recipient_id) or row.text
+        body = custom.get(row.recipient_id) or row.text
         link = absolute(row.url)
         messages_.append(
             (

@@ -276,6 +276,27 @@ STALE_LEAD_DAYS = env_int("STALE_LEAD_DAYS", 7)
 # Links in e-mails need the address the staff open the app at.
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 
+# The customer's side (servicedesk/public/). A feedback link on a leave-behind works for FEEDBACK_LINK_DAYS and
+# takes at most FEEDBACK_PER_LINK submissions; each link and each address is also throttled per hour.
+FEEDBACK_LINK_DAYS = env_int("FEEDBACK_LINK_DAYS", 90)
+FEEDBACK_PER_LINK = env_int("FEEDBACK_PER_LINK", 5)
+FEEDBACK_PER_LINK_PER_HOUR = env_int("FEEDBACK_PER_LINK_PER_HOUR", 3)
+FEEDBACK_PER_ADDRESS_PER_HOUR = env_int("FEEDBACK_PER_ADDRESS_PER_HOUR", 20)
+# Recommendation reminder e-mails to customers who opted in: every N days per risk, and never two e-mails to one
+# customer within the minimum interval, whatever the risks.
+RECOMMENDATION_REMINDER_DAYS = {
+    "failure_likely": env_int("REMINDER_DAYS_FAILURE_LIKELY", 14),
+    "should_be_done": env_int("REMINDER_DAYS_SHOULD_BE_DONE", 45),
+    "advisory": env_int("REMINDER_DAYS_ADVISORY", 120),
+}
+RECOMMENDATION_REMINDER_MIN_DAYS = env_int("RECOMMENDATION_REMINDER_MIN_DAYS", 7)
+if (min(FEEDBACK_LINK_DAYS, FEEDBACK_PER_LINK, FEEDBACK_PER_LINK_PER_HOUR, FEEDBACK_PER_ADDRESS_PER_HOUR,
+        RECOMMENDATION_REMINDER_MIN_DAYS, *RECOMMENDATION_REMINDER_DAYS.values()) < 1):
+    raise ImproperlyConfigured("Feedback link limits and reminder intervals must be at least 1")
+# The cache holds only throttle counters (the public pages' rate limits). Per-process memory by default; with
+# several web processes set CACHE_URL=rediscache://host:6379/1 so they share one count.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

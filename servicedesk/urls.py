@@ -18,6 +18,7 @@ urlpatterns = [
     path("notifications/<int:pk>/open/", notifications.notification_open, name="notification_open"),
     path("notifications/preferences/", notifications.preferences, name="notification_preferences"),
     path("", include("recommendations.urls")),
+    path("", include("servicedesk.public.urls")),
     path("dashboards/", include("servicedesk.dashboards.urls")),
     path("lockouts/", lockouts.lockout_list, name="lockouts"),
     path("lockouts/unlock/", lockouts.lockout_unlock, name="lockout_unlock"),

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from callbacks.models import Callback
+from callbacks.queues import calls_due, office_queues
 from customers.models import Job
 from recommendations.selectors import with_open_recommendation_counts
 
@@ -37,10 +38,13 @@ def home(request):
         todays = Job.objects.on_day(today)
         context["todays_jobs"] = todays.with_related().order_by("scheduled_start", "pk")[:50]
         context["open_callbacks"] = Callback.objects.open().with_related().overdue_first()[:10]
-        context["todays_counts"] = {
-            "scheduled": todays.filter(status=Job.Status.SCHEDULED).count(),
-            "completed": Job.objects.completed().filter(completed_at__date=today).count(),
-        }
+        # The CSR's queues and today's job counts in one query; the due calls, most overdue first.
+        context["queues"], context["todays_counts"] = office_queues(
+            scheduled=todays.filter(status=Job.Status.SCHEDULED),
+            completed=Job.objects.completed().filter(completed_at__date=today),
+        )
+        context["calls_due"] = calls_due()
+        context["now"] = timezone.now()
     if roles.has_role(user, roles.MANAGER):
         heartbeat = WorkerHeartbeat.objects.filter(name="worker").first()
         context["heartbeat"] = heartbeat

@@ -12,11 +12,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from callbacks.models import Callback
 from customers.models import Customer, Job, Site
 from customers.phones import phone_digits
+from recommendations.models import Recommendation, Risk
 from servicedesk import roles
 
 HISTORY_JOBS = 200
+BRIEFING_RECOMMENDATIONS = 50
 
 
 @dataclass
@@ -67,6 +70,23 @@ def prepare():
             for n in range(HISTORY_JOBS)
         )
     site = customer.sites.get()
+    if not Recommendation.objects.filter(site=site).exists():
+        # The briefing's worst case in the issue: a site with 50 open recommendations and 200 past jobs.
+        first_job = customer.jobs.order_by("scheduled_start").first()
+        Recommendation.objects.bulk_create(
+            Recommendation(
+                customer=customer,
+                site=site,
+                raised_on_job=first_job,
+                raised_by=technician,
+                owner=technician,
+                what=f"Recommendation {n}",
+                risk=Risk.SHOULD_BE_DONE,
+                created_at=first_job.completed_at,
+                next_follow_up_on=timezone.localdate() + timedelta(days=n),
+            )
+            for n in range(BRIEFING_RECOMMENDATIONS)
+        )
     today = timezone.localtime().replace(hour=8, minute=0, second=0, microsecond=0)
     if not Job.objects.filter(lead_technician=technician, scheduled_start__date=today.date()).exists():
         Job.objects.bulk_create(
@@ -80,7 +100,15 @@ def prepare():
             )
             for n in range(5)
         )
-    return {"csr": csr, "manager": manager, "technician": technician, "history_customer": customer}
+    todays_job = Job.objects.filter(lead_technician=technician, scheduled_start__date=today.date()).first()
+    return {
+        "csr": csr,
+        "manager": manager,
+        "technician": technician,
+        "history_customer": customer,
+        "todays_job": todays_job,
+        "callback": Callback.objects.order_by("-logged_at").first(),
+    }
 
 
 def pages(fixtures):
@@ -97,7 +125,22 @@ def pages(fixtures):
             csr,
         ),
         Page("CSR: job list (first page)", reverse("customers:job_list"), csr),
+        Page("CSR: callback list (default)", reverse("callbacks:list"), csr),
+        Page(
+            "CSR: callback list (filtered: overdue, high urgency)",
+            f"{reverse('callbacks:list')}?overdue=true&urgency=high",
+            csr,
+        ),
+        Page("CSR: callback detail", reverse("callbacks:detail", args=[fixtures["callback"].pk]), csr),
+        Page("CSR: log-a-callback page", reverse("callbacks:new"), csr),
+        Page("CSR: recommendations list", reverse("recommendations:list"), csr),
         Page("technician: my day", reverse("home"), technician),
+        Page(
+            f"technician: pre-visit briefing ({BRIEFING_RECOMMENDATIONS} open recommendations)",
+            reverse("recommendations:briefing", args=[fixtures["todays_job"].pk]),
+            technician,
+        ),
+        Page("technician: my follow-ups", reverse("recommendations:mine"), technician),
     ]
 
 
@@ -108,7 +151,7 @@ def sweeps(fixtures):
 
 def throughput_paths(fixtures):
     """The list page under load, the bare page that is its ceiling, and who asks for the list."""
-    return reverse("customers:list"), reverse("login"), fixtures["csr"]
+    return reverse("callbacks:list"), reverse("login"), fixtures["csr"]
 
 
 def client_for(user):

@@ -1,0 +1,58 @@
+"""The office's queues of work due today (issue 5, "Today" for a CSR): read-only querysets, counted together."""
+
+from datetime import datetime, time, timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from servicedesk.bulk import count_each
+
+from .models import Callback, FollowUpCall
+
+State = Callback.State
+
+
+def _end_of_today(now):
+    tomorrow = timezone.localdate(now) + timedelta(days=1)
+    return timezone.make_aware(datetime.combine(tomorrow, time.min))
+
+
+def _start_of_today(now):
+    return timezone.make_aware(datetime.combine(timezone.localdate(now), time.min))
+
+
+def office_queues(now=None, **extra_counts):
+    """[(queue dict)] with counts, the queues with overdue work first; one query (plus `extra_counts`, counted in
+    the same query, returned as the second value)."""
+    now = now or timezone.now()
+    end = _end_of_today(now)
+    new = Callback.objects.filter(state=State.NEW)
+    updates = Callback.objects.filter(state__in=[State.ACKNOWLEDGED, State.REVISIT_SCHEDULED],
+                                      next_update_due_at__lt=end)
+    closures = Callback.objects.filter(state=State.RESOLVED, next_update_due_at__lt=end)
+    calls = FollowUpCall.objects.in_queue(now)
+    counts = count_each(
+        new=new, new_overdue=new.filter(first_contact_due_at__lt=now),
+        updates=updates, updates_overdue=updates.filter(next_update_due_at__lt=now),
+        closures=closures, closures_overdue=closures.filter(next_update_due_at__lt=now),
+        # A follow-up call is late once it has waited past the day it fell due.
+        calls=calls, calls_overdue=calls.filter(due_at__lt=_start_of_today(now)),
+        **extra_counts,
+    )
+    callbacks = reverse("callbacks:list")
+    queues = [
+        {"name": "New callbacks to acknowledge", "count": counts["new"], "overdue": counts["new_overdue"],
+         "url": f"{callbacks}?state=new"},
+        {"name": "Customer updates due", "count": counts["updates"], "overdue": counts["updates_overdue"],
+         "url": f"{callbacks}?overdue=true"},
+        {"name": "Follow-up calls due", "count": counts["calls"], "overdue": counts["calls_overdue"],
+         "url": reverse("callbacks:calls"), "next_call": True},
+        {"name": "Closure confirmations due", "count": counts["closures"], "overdue": counts["closures_overdue"],
+         "url": f"{callbacks}?state=resolved"},
+    ]
+    queues.sort(key=lambda queue: (-queue["overdue"], -queue["count"]))
+    return queues, {name: counts[name] for name in extra_counts}
+
+
+def calls_due(now=None, limit=5):
+    return FollowUpCall.objects.in_queue(now).with_related()[:limit]

@@ -1,0 +1,190 @@
+"""The follow-up call queue and the call screen, for CSRs and managers (seed 002)."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from recommendations.models import Recommendation
+from servicedesk import roles
+
+from . import calls
+from .calls_forms import AttemptForm, CallbackFromCallForm, FollowUpRulesForm, LeadForm, ReferralForm
+from .models import FollowUpCall
+
+PAGE_SIZE = 25
+# The script of the post-visit call (seed 002); the referral request is worded to invite, not to pressure.
+SCRIPT = [
+    "Any issues since the visit?",
+    "Did we meet what you expected?",
+    "Is there anything else we can do for you?",
+    "Would you refer us to a neighbour or friend? It is a way to help grow our family with other great "
+    "customers like you.",
+    "May we ask you for a review?",
+]
+
+
+def _get_call_for_user(request, pk):
+    """The call, for office staff only (the decorator has checked the role; every call is the office's)."""
+    queryset = FollowUpCall.objects.with_related().prefetch_related("job__helpers")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _add_errors(form, exc):
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@roles.role_required(*roles.OFFICE)
+def call_queue(request):
+    now = timezone.now()
+    queue = FollowUpCall.objects.in_queue(now)
+    page = Paginator(queue.with_related(), PAGE_SIZE).get_page(request.GET.get("page"))
+    in_hand = FollowUpCall.objects.claimed_by(request.user, now).with_related().first()
+    return render(request, "callbacks/call_queue.html", {"page": page, "in_hand": in_hand, "now": now})
+
+
+@roles.role_required(*roles.OFFICE)
+@require_POST
+def call_next(request):
+    call = calls.call_claim_next(by=request.user)
+    if call is None:
+        messages.info(request, "No follow-up call is due right now.")
+        return redirect("callbacks:calls")
+    return redirect(call)
+
+
+def _call_context(request, call, **forms):
+    now = timezone.now()
+    context = {
+        "call": call,
+        "now": now,
+        "script": SCRIPT,
+        "is_mine": call.state == FollowUpCall.State.CLAIMED and call.claimed_by_id == request.user.pk,
+        "held_by_other": (call.state == FollowUpCall.State.CLAIMED and call.claimed_by_id != request.user.pk
+                          and call.claimed_until > now),
+        "attempts": call.call_attempts.select_related("by"),
+        "referrals": call.referrals.select_related("referred_customer"),
+        "recommendations": Recommendation.objects.open().for_site(call.job.site_id).select_related("equipment"),
+        "attempt_form": AttemptForm(),
+        "callback_form": CallbackFromCallForm(initial={"problem": call.issues}),
+        "lead_form": LeadForm(initial={"what": call.anything_else[:200]}),
+        "referral_form": ReferralForm(),
+        "max_attempts": settings.FOLLOW_UP_CALL_MAX_ATTEMPTS,
+    }
+    context.update(forms)
+    return context
+
+
+@roles.role_required(*roles.OFFICE)
+def call_detail(request, pk):
+    call = _get_call_for_user(request, pk)
+    return render(request, "callbacks/call_detail.html", _call_context(request, call))
+
+
+@roles.role_required(*roles.OFFICE)
+@require_POST
+def call_record_attempt(request, pk):
+    call = _get_call_for_user(request, pk)
+    form = AttemptForm(request.POST)
+    if form.is_valid():
+        try:
+            call = calls.call_record_attempt(call=call, by=request.user, **form.service_arguments())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            if call.state == FollowUpCall.State.DUE:
+                when = timezone.localtime(call.next_attempt_at)
+                messages.info(request, f"{call.get_outcome_display()}: the call comes back {when:%a %b %-d}.")
+                return redirect("callbacks:calls")
+            messages.success(request, f"Call recorded: {call.get_outcome_display().lower()}.")
+            return redirect(call)
+    return render(request, "callbacks/call_detail.html", _call_context(request, call, attempt_form=form),
+                  status=400)
+
+
+def _one_click(request, pk, form_class, form_name, action):
+    call = _get_call_for_user(request, pk)
+    form = form_class(request.POST) if form_class else None
+    if form is None or form.is_valid():
+        try:
+            result = action(call, form.cleaned_data if form else {})
+        except ValidationError as exc:
+            if form is None:
+                messages.error(request, " ".join(exc.messages))
+                return redirect(call)
+            _add_errors(form, exc)
+        else:
+            return result
+    return render(request, "callbacks/call_detail.html", _call_context(request, call, **{form_name: form}),
+                  status=400)
+
+
+@roles.role_required(*roles.OFFICE)
+@require_POST
+def call_log_callback(request, pk):
+    def log(call, data):
+        callback = calls.call_log_callback(call=call, by=request.user, problem=data["problem"],
+                                           urgency=data["urgency"])
+        messages.success(request, f"Callback #{callback.pk} logged from the follow-up call.")
+        return redirect(callback)
+
+    return _one_click(request, pk, CallbackFromCallForm, "callback_form", log)
+
+
+@roles.role_required(*roles.OFFICE)
+@require_POST
+def call_raise_lead(request, pk):
+    def raise_lead(call, data):
+        lead = calls.call_raise_lead(call=call, by=request.user, what=data["what"])
+        messages.success(request, f"Lead raised: {lead.what}. It is in your follow-ups.")
+        return redirect(call)
+
+    return _one_click(request, pk, LeadForm, "lead_form", raise_lead)
+
+
+@roles.role_required(*roles.OFFICE)
+@require_POST
+def call_record_referral(request, pk):
+    def refer(call, data):
+        referral = calls.call_record_referral(call=call, by=request.user, **data)
+        messages.success(request, f"Referral recorded: {referral.name} is a new customer to call.")
+        return redirect(call)
+
+    return _one_click(request, pk, ReferralForm, "referral_form", refer)
+
+
+@roles.role_required(*roles.OFFICE)
+@require_POST
+def call_request_review(request, pk):
+    def review(call, data):
+        calls.call_request_review(call=call, by=request.user)
+        messages.success(request, "Review request recorded.")
+        return redirect(call)
+
+    return _one_click(request, pk, None, "", review)
+
+
+@roles.role_required(*roles.OFFICE)
+def follow_up_rules(request):
+    rules = calls.follow_up_rules()
+    form = FollowUpRulesForm(request.POST or None, rules=rules)
+    can_edit = roles.has_role(request.user, roles.MANAGER)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                calls.follow_up_rules_set(rules=form.cleaned_data, by=request.user)
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, "Follow-up call rules saved. Calls already scheduled keep their time.")
+                return redirect("callbacks:call_rules")
+    return render(request, "callbacks/call_rules.html", {"form": form, "can_edit": can_edit})

@@ -1,0 +1,233 @@
+"""Writes about the customer relationship itself: feedback received, reminders consent, do-not-service, abusive calls.
+
+Keyword-only functions named for the action, each atomic, notifications on commit (servicedesk.notifications).
+The callback a complaint creates is logged by servicedesk/public/services.py, which may import every app;
+`customers` imports none.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from servicedesk import roles
+from servicedesk.notifications import managers, notify
+
+from .models import AbusiveCall, Customer, DoNotServiceDecision, Feedback, Job
+
+Decision = DoNotServiceDecision.State
+FEEDBACK_TEXT_MAX = 4000
+
+
+def _now(now):
+    return now or timezone.now()
+
+
+# --- feedback -----------------------------------------------------------------------------------------------------
+
+
+def feedback_receive(*, job, kind, text, rating=None, wants_call_back=False, ip_hash="", token_digest="", now=None):
+    """Record what the customer wrote about `job` on the public page."""
+    text = (text or "").strip()
+    errors = {}
+    if kind not in Feedback.Kind.values:
+        errors["kind"] = "Choose praise, a concern, a complaint or a question."
+    if not text:
+        errors["text"] = "Tell us in a few words what you would like us to know."
+    elif len(text) > FEEDBACK_TEXT_MAX:
+        errors["text"] = f"Please keep it under {FEEDBACK_TEXT_MAX} characters."
+    if rating is not None and not 1 <= rating <= 5:
+        errors["rating"] = "A rating is from 1 to 5 stars."
+    if errors:
+        raise ValidationError(errors)
+    return Feedback.objects.create(
+        job=job,
+        customer_id=job.customer_id,
+        kind=kind,
+        rating=rating,
+        text=text,
+        wants_call_back=wants_call_back,
+        created_at=_now(now),
+        ip_hash=ip_hash,
+        token_digest=token_digest,
+    )
+
+
+# --- reminders consent --------------------------------------------------------------------------------------------
+
+
+def customer_set_reminders(*, customer, by, opt_in, now=None):
+    """The customer told a CSR yes (or no) to e-mail reminders about the work we recommended."""
+    if not roles.is_office(by):
+        raise PermissionDenied
+    now = _now(now)
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if opt_in and not customer.email:
+            raise ValidationError("Add the customer's e-mail address before turning reminders on.")
+        if customer.reminders_opt_in == opt_in:
+            return customer
+        customer.reminders_opt_in = opt_in
+        if opt_in:
+            customer.reminders_opt_in_at = now
+        else:
+            customer.reminders_unsubscribed_at = now
+        customer.save(update_fields=["reminders_opt_in", "reminders_opt_in_at", "reminders_unsubscribed_at"])
+    return customer
+
+
+def customer_unsubscribe(*, customer, now=None):
+    """The one-click link in a reminder: no more reminder e-mails. Recorded; a second click changes nothing."""
+    now = _now(now)
+    with transaction.atomic():
+        changed = Customer.objects.filter(pk=customer.pk, reminders_opt_in=True).update(
+            reminders_opt_in=False, reminders_unsubscribed_at=now
+        )
+    customer.refresh_from_db(fields=["reminders_opt_in", "reminders_unsubscribed_at"])
+    return bool(changed)
+
+
+# --- do-not-service -----------------------------------------------------------------------------------------------
+
+
+class BookingRefused(ValidationError):
+    """A new booking for a customer the company no longer serves."""
+
+
+def ensure_bookable(customer):
+    """Raise BookingRefused for new work at a do-not-service customer. Callbacks on past work are not bookings:
+    we still stand behind work already done."""
+    if customer.do_not_service:
+        raise BookingRefused(
+            f"{customer.name} is marked do-not-service (approved "
+            f"{timezone.localtime(customer.do_not_service_since):%b %-d, %Y}); new work cannot be booked. "
+            "A callback on past work can still be logged."
+        )
+
+
+def booked_jobs_needing_decision(customer):
+    """Jobs already booked for the customer: the flag does not cancel them by itself, someone must decide each."""
+    return (
+        Job.objects.filter(customer=customer, status__in=[Job.Status.SCHEDULED, Job.Status.IN_PROGRESS])
+        .with_related()
+        .order_by("scheduled_start")
+    )
+
+
+def do_not_service_propose(*, customer, by, reasons, attempts, now=None):
+    """A CSR (or a manager) proposes to stop serving the customer; the managers are asked to decide."""
+    if not roles.is_office(by):
+        raise PermissionDenied
+    reasons, attempts = (reasons or "").strip(), (attempts or "").strip()
+    errors = {}
+    if not reasons:
+        errors["reasons"] = "Say why the company should stop serving this customer."
+    if not attempts:
+        errors["attempts"] = "List the attempts made to keep the customer (seed 002: only after reasonable attempts)."
+    if errors:
+        raise ValidationError(errors)
+    if customer.do_not_service:
+        raise ValidationError("The customer is already marked do-not-service.")
+    now = _now(now)
+    try:
+        with transaction.atomic():
+            decision = DoNotServiceDecision.objects.create(
+                customer=customer, reasons=reasons, attempts=attempts, proposed_by=by, proposed_at=now
+            )
+            notify(
+                users=[user for user in managers() if user.pk != by.pk],
+                text=f"Do-not-service proposed for {customer.name} by {_name(by)}: please approve or decline.",
+                url=customer.get_absolute_url(),
+                email=True,
+            )
+    except IntegrityError as exc:
+        raise ValidationError("A do-not-service proposal for this customer is already waiting for a manager.") from exc
+    return decision
+
+
+def _lock_decision(decision):
+    return DoNotServiceDecision.objects.select_for_update().select_related("customer").get(pk=decision.pk)
+
+
+def _require_manager(user):
+    if not roles.has_role(user, roles.MANAGER):
+        raise PermissionDenied("Only a manager decides do-not-service.")
+
+
+def do_not_service_approve(*, decision, by, note="", now=None):
+    _require_manager(by)
+    now = _now(now)
+    with transaction.atomic():
+        decision = _lock_decision(decision)
+        if decision.state != Decision.PROPOSED:
+            raise ValidationError(f"This proposal was already {decision.get_state_display().lower()}.")
+        decision.state = Decision.APPROVED
+        decision.decided_by, decision.decided_at, decision.decision_note = by, now, (note or "").strip()
+        decision.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+        Customer.objects.filter(pk=decision.customer_id).update(do_not_service=True, do_not_service_since=now)
+        notify(
+            users=[decision.proposed_by],
+            text=f"Do-not-service approved for {decision.customer.name} by {_name(by)}. Review the booked jobs.",
+            url=decision.customer.get_absolute_url(),
+        )
+    return decision
+
+
+def do_not_service_decline(*, decision, by, note, now=None):
+    _require_manager(by)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": "Say why, so the CSR knows what to try next."})
+    now = _now(now)
+    with transaction.atomic():
+        decision = _lock_decision(decision)
+        if decision.state != Decision.PROPOSED:
+            raise ValidationError(f"This proposal was already {decision.get_state_display().lower()}.")
+        decision.state = Decision.DECLINED
+        decision.decided_by, decision.decided_at, decision.decision_note = by, now, note
+        decision.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+        notify(
+            users=[decision.proposed_by],
+            text=f"Do-not-service declined for {decision.customer.name} by {_name(by)}: {note}",
+            url=decision.customer.get_absolute_url(),
+        )
+    return decision
+
+
+def do_not_service_lift(*, customer, by, reason, now=None):
+    """A manager takes the customer back; the decision keeps who lifted it and why."""
+    _require_manager(by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the customer is served again."})
+    now = _now(now)
+    with transaction.atomic():
+        decision = DoNotServiceDecision.objects.select_for_update().filter(customer=customer).in_force().first()
+        if decision is None:
+            raise ValidationError("The customer is not marked do-not-service.")
+        decision.state = Decision.LIFTED
+        decision.lifted_by, decision.lifted_at, decision.lift_reason = by, now, reason
+        decision.save(update_fields=["state", "lifted_by", "lifted_at", "lift_reason"])
+        Customer.objects.filter(pk=customer.pk).update(do_not_service=False, do_not_service_since=None)
+    customer.refresh_from_db(fields=["do_not_service", "do_not_service_since"])
+    return decision
+
+
+def abusive_call_record(*, customer, by, warned, what_happened, now=None):
+    """The CSR ended a call for abuse after warning the customer; it becomes one of the documented attempts."""
+    if not roles.is_office(by):
+        raise PermissionDenied
+    what_happened = (what_happened or "").strip()
+    errors = {}
+    if not warned:
+        errors["warned"] = "Warn the customer first (\"another curse word and I'll end the call\"); then record it."
+    if not what_happened:
+        errors["what_happened"] = "Write what was said and how the call ended."
+    if errors:
+        raise ValidationError(errors)
+    return AbusiveCall.objects.create(
+        customer=customer, recorded_by=by, warned=True, what_happened=what_happened, ended_at=_now(now)
+    )
+
+
+def _name(user):
+    return user.get_full_name() or user.username

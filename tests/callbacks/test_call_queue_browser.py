@@ -1,0 +1,80 @@
+"""Two CSRs working the follow-up call queue at once, in two Chromium browser contexts."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from callbacks.models import FollowUpCall, Referral
+from servicedesk import roles
+from tests.callbacks.call_factories import FollowUpCallFactory
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("demo")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+
+def test_two_csrs_get_different_calls_and_a_no_answer_comes_back_at_its_retry_time(browser, live_server):
+    UserFactory(username="carla", first_name="Carla", last_name="Reyes", role=roles.CSR)
+    UserFactory(username="dana", first_name="Dana", last_name="Osei", role=roles.CSR)
+    FollowUpCallFactory(job__equipment__site__customer__name="Grace Hopper",
+                        next_attempt_at=timezone.now() - timedelta(days=1))
+    FollowUpCallFactory(job__equipment__site__customer__name="Alan Turing",
+                        next_attempt_at=timezone.now() - timedelta(hours=2))
+    problems = []
+    pages = []
+    for username in ("carla", "dana"):
+        page = browser.new_context().new_page()
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("console", lambda message: "Content Security Policy" in message.text and problems.append(message.text))
+        _log_in(page, live_server, username)
+        pages.append(page)
+    carla, dana = pages
+
+    # Both press "Next call" on their Today page: each gets a different call, the most overdue first.
+    carla.get_by_role("button", name="Next call").click()
+    dana.get_by_role("button", name="Next call").click()
+    expect(carla.get_by_role("heading", level=1)).to_contain_text("Grace Hopper")
+    expect(dana.get_by_role("heading", level=1)).to_contain_text("Alan Turing")
+
+    # Carla reaches her customer, who is delighted and refers a neighbour.
+    carla.get_by_role("radio", name="Reached").check()
+    carla.get_by_label("Any issues since the visit?").fill("None, works great")
+    carla.get_by_label("Did we meet what you expected?").select_option("Yes")
+    carla.get_by_label("Would you refer us to a neighbour or friend?").select_option("Yes")
+    carla.get_by_role("radio", name="5 — delighted").check()
+    carla.get_by_role("button", name="Record call").click()
+    expect(carla.locator("#call-state")).to_have_text("Done")
+    carla.get_by_label("Referral's name").fill("Katherine Johnson")
+    carla.get_by_label("Referral's phone").fill("(555) 010-3344")
+    carla.get_by_label("Referral note").fill("Lives next door; old furnace")
+    carla.get_by_role("button", name="Record referral").click()
+    expect(carla.locator("#referrals")).to_contain_text("Katherine Johnson")
+    expect(carla.get_by_role("button", name=re.compile("review request"))).to_be_visible()
+
+    # Dana's customer does not answer: the call leaves the queue until its retry time.
+    dana.get_by_role("radio", name="No answer").check()
+    dana.get_by_role("button", name="Record call").click()
+    expect(dana.get_by_text(re.compile("No answer: the call comes back"))).to_be_visible()
+    dana.get_by_role("button", name="Next call").click()
+    expect(dana.get_by_text("No follow-up call is due right now.")).to_be_visible()
+
+    # The retry time comes (the clock moved on): the call is back, and "Next call" hands it out again.
+    retry = FollowUpCall.objects.get(customer__name="Alan Turing")
+    FollowUpCall.objects.filter(pk=retry.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=1))
+    dana.get_by_role("button", name="Next call").click()
+    expect(dana.get_by_role("heading", level=1)).to_contain_text("Alan Turing")
+    expect(dana.get_by_text("Attempt 1 of 3")).to_be_visible()
+
+    assert Referral.objects.get().referred_customer.name == "Katherine Johnson"
+    assert FollowUpCall.objects.get(customer__name="Grace Hopper").satisfaction == 5
+    assert problems == []

@@ -1,0 +1,161 @@
+"""Notifications: the inbox, mark read, e-mail by each user's preferences, and delivery through a real SMTP server."""
+
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.core import mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from callbacks import reminders
+from servicedesk.models import Notification, NotificationPreference
+from servicedesk.notifications import notify, send_emails
+from tests.callbacks.factories import CallbackFactory
+
+pytestmark = pytest.mark.django_db
+
+Kind = Notification.Kind
+
+
+def _overdue_callback(owner):
+    return CallbackFactory(assigned_to=owner, logged_at=timezone.now() - timedelta(hours=30))
+
+
+def test_reminders_are_e_mailed_by_default_and_not_to_someone_who_turned_them_off(
+    csr, manager, django_capture_on_commit_callbacks
+):
+    _overdue_callback(csr)
+    _overdue_callback(manager)
+    NotificationPreference.objects.create(user=manager, kind=Kind.REMINDER, email=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.remind_callback_owners()
+
+    assert Notification.objects.count() == 2  # both still in the inbox
+    assert [message.to for message in mail.outbox] == [[csr.email]]
+    assert Notification.objects.get(recipient=csr).emailed_at is not None
+    assert Notification.objects.get(recipient=manager).emailed_at is None
+
+
+def test_assignments_are_in_app_only_unless_the_user_asks_for_e_mail(csr, manager, django_capture_on_commit_callbacks):
+    NotificationPreference.objects.create(user=manager, kind=Kind.ASSIGNMENT, email=True)
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        notify(users=[csr, manager], text="Callback #1 handed to you", url="/callbacks/1/")
+
+    assert [message.to for message in mail.outbox] == [[manager.email]]
+    assert "http://localhost:8000/callbacks/1/" in mail.outbox[0].body
+
+
+def test_an_e_mail_is_sent_once_even_if_sending_is_retried(csr, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        notify(users=[csr], text="Escalation", email=True)
+    notification = Notification.objects.get()
+
+    assert send_emails([notification.pk]) == 0
+    assert len(mail.outbox) == 1
+
+
+def test_a_user_sets_their_e_mail_preferences(client_for, technician):
+    client = client_for(technician)
+    page = client.get(reverse("notification_preferences")).content.decode()
+    assert "evening briefing" in page
+
+    response = client.post(reverse("notification_preferences"), {"escalation": "on", "reminder": "on"})
+
+    assert response.status_code == 302
+    saved = dict(NotificationPreference.objects.filter(user=technician).values_list("kind", "email"))
+    assert saved == {"escalation": True, "reminder": True, "briefing": False, "assignment": False}
+
+
+def test_opening_a_notification_marks_it_read_and_goes_to_the_thing_to_act_on(client_for, csr):
+    callback = _overdue_callback(csr)
+    reminders.remind_callback_owners()
+    reminder = Notification.objects.get()
+
+    response = client_for(csr).post(reverse("notification_open", args=[reminder.pk]))
+
+    assert response.status_code == 302 and response.url == callback.get_absolute_url()
+    reminder.refresh_from_db()
+    assert reminder.read_at is not None
+
+
+def test_nobody_opens_another_users_notification(client_for, csr, outsider):
+    _overdue_callback(csr)
+    reminders.remind_callback_owners()
+    reminder = Notification.objects.get()
+
+    assert client_for(outsider).post(reverse("notification_open", args=[reminder.pk])).status_code == 404
+    reminder.refresh_from_db()
+    assert reminder.read_at is None
+
+
+def test_the_inbox_shows_the_unread_count_and_marks_all_read(client_for, csr):
+    _overdue_callback(csr)
+    reminders.remind_callback_owners()
+    client = client_for(csr)
+
+    assert "1<span class=\"visually-hidden\"> unread" in client.get(reverse("notifications")).content.decode()
+    client.post(reverse("notifications_read"))
+    assert not Notification.objects.unread().exists()
+
+
+# --- a real SMTP server on loopback ---------------------------------------------------------------------------------
+
+
+class _Inbox:
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.SITE_URL = "https://desk.example.com"
+    yield inbox
+    controller.stop()
+
+
+def test_a_reminder_is_delivered_through_a_real_smtp_server(csr, smtp_server, django_capture_on_commit_callbacks):
+    callback = _overdue_callback(csr)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.remind_callback_owners()
+
+    [envelope] = smtp_server.envelopes
+    assert envelope.rcpt_tos == [csr.email]
+    message = envelope.content.decode()
+    assert f"callback #{callback.pk}" in message
+    assert f"https://desk.example.com{callback.get_absolute_url()}" in message
+    assert Notification.objects.get().emailed_at is not None
+
+
+def test_a_mail_server_that_is_down_leaves_the_reminder_in_the_inbox_to_e_mail_later(
+    csr, smtp_server, settings, django_capture_on_commit_callbacks
+):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        settings.EMAIL_PORT = sock.getsockname()[1]  # nothing listens there
+    _overdue_callback(csr)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.remind_callback_owners()
+
+    reminder = Notification.objects.get()
+    assert reminder.emailed_at is None

@@ -59,6 +59,11 @@ BEAT_SCHEDULE = {
         "task": "recommendations.tasks.escalate_stale_leads",
         "crontab": {"minute": "30", "hour": "7"},
     },
+    "send recommendation reminders": {
+        "task": "recommendations.tasks.send_recommendation_reminders",
+        # To customers who opted in; cadences are days, so once a day, mid-morning when people read their mail.
+        "crontab": {"minute": "0", "hour": "10"},
+    },
     "send technicians' briefing digests": {
         "task": "callbacks.tasks.send_briefing_digests",
         # The evening before, once tomorrow's schedule is settled; read at home or first thing in the van.
@@ -75,6 +80,7 @@ SWEEPS = {
     "remind-recommendation-follow-ups": "recommendations.tasks.remind_follow_ups_due",
     "escalate-stale-leads": "recommendations.tasks.escalate_stale_leads",
     "send-briefing-digests": "callbacks.tasks.send_briefing_digests",
+    "send-recommendation-reminders": "recommendations.tasks.send_recommendation_reminders",
 }
 
 

@@ -159,6 +159,8 @@ AXES_CLIENT_IP_CALLABLE = "servicedesk.lockouts.client_ip_address"
 AXES_LOCKOUT_CALLABLE = "servicedesk.lockouts.lockout_response"
 # A successful login forgets that pair's earlier typos, so they don't add up to a lock-out over the day.
 AXES_RESET_ON_SUCCESS = True
+# No start-up banner on stdout: it would end up in every management command's output.
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="America/Chicago")

@@ -10,6 +10,8 @@ from datetime import datetime
 from heapq import merge
 from itertools import islice
 
+from django.db import models
+
 _providers = []
 
 
@@ -57,7 +59,7 @@ def job_entries(customer, *, limit):
 
 def relationship_entries(customer, *, limit):
     """Feedback from the public page, calls ended for abuse, and do-not-service decisions: three queries."""
-    from .models import AbusiveCall, DoNotServiceDecision
+    from .models import AbusiveCall
 
     for feedback in customer.feedback.order_by("-created_at")[:limit]:
         stars = f" · {feedback.rating}/5" if feedback.rating else ""
@@ -76,10 +78,7 @@ def relationship_entries(customer, *, limit):
             detail=call.what_happened,
             people=[call.recorded_by.get_full_name() or call.recorded_by.username],
         )
-    decisions = DoNotServiceDecision.objects.filter(customer=customer).select_related(
-        "proposed_by", "decided_by", "lifted_by"
-    )[:limit]
-    for decision in decisions:
+    for decision in do_not_service_decisions(customer)[:limit]:
         yield HistoryEntry(
             when=decision.proposed_at, kind="do_not_service", title="Do-not-service proposed",
             detail=f"{decision.reasons} — Attempts: {decision.attempts}", people=[_person(decision.proposed_by)],
@@ -95,6 +94,21 @@ def relationship_entries(customer, *, limit):
                 when=decision.lifted_at, kind="do_not_service", title="Do-not-service lifted",
                 detail=decision.lift_reason, people=[_person(decision.lifted_by)],
             )
+
+
+def do_not_service_decisions(customer):
+    """The customer's decisions, newest first, read once per request: the history and the customer page's
+    relationship card both show them."""
+    if "do_not_service_decisions" not in getattr(customer, "_prefetched_objects_cache", {}):
+        from django.db.models import prefetch_related_objects
+
+        from .models import DoNotServiceDecision
+
+        prefetch_related_objects([customer], models.Prefetch(
+            "do_not_service_decisions",
+            queryset=DoNotServiceDecision.objects.select_related("proposed_by", "decided_by", "lifted_by"),
+        ))
+    return list(customer.do_not_service_decisions.all())
 
 
 def _person(user):

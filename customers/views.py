@@ -18,7 +18,7 @@ from servicedesk import roles
 from . import importing, services
 from .filters import CustomerFilter, JobFilter
 from .forms import AbusiveCallForm, DecisionForm, ImportConfirmForm, ImportForm, LiftForm, ProposeForm
-from .history import customer_history
+from .history import customer_history, do_not_service_decisions
 from .models import Customer, DoNotServiceDecision, Equipment, Job, Site
 
 PAGE_SIZE = 25
@@ -199,11 +199,8 @@ def _relationship_context(request, customer):
     """The customer page's relationship card: one query for the decision waiting or in force, for office staff."""
     if not roles.is_office(request.user):
         return {}
-    decision = (
-        DoNotServiceDecision.objects.filter(customer=customer, state__in=["proposed", "approved"])
-        .select_related("proposed_by", "decided_by")
-        .first()
-    )
+    live = [d for d in do_not_service_decisions(customer) if d.state in ("proposed", "approved")]
+    decision = live[0] if live else None
     return {
         "live_decision": decision,
         "propose_form": ProposeForm(),

@@ -22,7 +22,6 @@ CALL_FIELDS = (
     "completed_by_id", "created_at",
 )
 ATTEMPT_FIELDS = ("call_id", "by_id", "at", "outcome", "note")
-HISTORY_DAYS = 60
 ISSUES = ["", "", "", "", "The thermostat took a day to settle.", "A little water on the floor the first night.",
           "Noisier than before.", "Invoice had the wrong address."]
 
@@ -39,12 +38,12 @@ def create_follow_up_calls(demo):
     now = demo.now
     jobs = (
         Job.objects.filter(pk__gte=demo.job_ids.start, pk__lt=demo.job_ids.stop, status=Job.Status.COMPLETED,
-                           kind__in=rules, completed_at__gte=now - timedelta(days=HISTORY_DAYS),
+                           kind__in=rules, completed_at__gte=now - timedelta(days=demo.plan.days_back),
                            customer__contact_opt_out=False, customer__do_not_service=False)
         .order_by("pk")
         .values_list("pk", "customer_id", "kind", "completed_at")
     )
-    calls, attempts = [], []
+    calls, attempts, made = [], [], 0
     next_call = _next_id(FollowUpCall)
     for job_id, customer_id, kind, completed_at in jobs.iterator(chunk_size=20_000):
         due = completed_at + timedelta(days=rules[kind])
@@ -67,10 +66,19 @@ def create_follow_up_calls(demo):
             satisfaction, at - timedelta(days=1), csr, due,
         ))
         next_call += 1
-    demo.insert(FollowUpCall, CALL_FIELDS, calls)
-    demo.insert(CallAttempt, ATTEMPT_FIELDS, attempts)
+        if len(calls) >= 20_000:  # bounded memory at a million jobs
+            made += _write(demo, calls, attempts)
+    made += _write(demo, calls, attempts)
     # Reset before the sweep inserts rows of its own with ids from the sequence.
     demo.writer.reset_sequences()
     due_now = schedule_follow_up_calls(now=now)
-    demo.counts["follow_up_calls"] = len(calls) + due_now
-    demo.log(f"follow-up calls: {len(calls)} made, {due_now} due now")
+    demo.counts["follow_up_calls"] = made + due_now
+    demo.log(f"follow-up calls: {made} made, {due_now} due now")
+
+
+def _write(demo, calls, attempts):
+    written = demo.insert(FollowUpCall, CALL_FIELDS, calls)
+    demo.insert(CallAttempt, ATTEMPT_FIELDS, attempts)
+    calls.clear()
+    attempts.clear()
+    return written

@@ -7,6 +7,7 @@ app_name = "callbacks"
 urlpatterns = [
     path("callbacks/", views.callback_list, name="list"),
     path("callbacks/mine/", views.my_callbacks, name="mine"),
+    path("callbacks/export.csv", views.callback_export, name="export"),
     path("callbacks/new/", views.callback_new, name="new"),
     path("callbacks/new/repeat-check/", views.repeat_check, name="repeat_check"),
     path("callbacks/targets/", views.urgency_targets, name="targets"),

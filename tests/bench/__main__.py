@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH_DIR = ROOT / "var" / "bench"
 PYTHON = sys.executable
 PAGE_TARGET_MS, PAGE_TARGET_QUERIES, DASHBOARD_TARGET_MS = 100, 15, 300
+CSRF_SECRET = "benchmarkbenchmarkbenchmarkbench"  # 32 letters, the length of Django's CSRF secret
+OK = {"GET": {200}, "POST": {200, 302}}
 
 
 def _environment(database_url):
@@ -44,6 +46,7 @@ def _environment(database_url):
         "CELERY_BROKER_URL": "memory://",
         "CONN_MAX_AGE": "600",
         "LOG_LEVEL": "WARNING",
+        "EMAIL_URL": "dummymail://",
         "STATIC_ROOT": str(BENCH_DIR / "staticfiles"),
     }
 
@@ -99,9 +102,13 @@ class Server:
                 time.sleep(0.2)
         raise RuntimeError("gunicorn did not start")
 
-    def get(self, path, cookie=None, connection=None):
+    def get(self, path, cookie=None, connection=None, method="GET"):
         conn = connection or http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        headers = {"Cookie": cookie} if cookie else {}
+        if method == "POST":
+            # A CSRF secret of our own in both the cookie and the header, as a browser's form post carries it.
+            headers = {"Cookie": f"{cookie}; csrftoken={CSRF_SECRET}", "X-CSRFToken": CSRF_SECRET}
+        conn.request(method, path, headers=headers)
         response = conn.getresponse()
         body = response.read()
         return response.status, body
@@ -111,32 +118,34 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def _timings(server, path, cookie, requests):
+def _timings(server, figure, cookie, requests):
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
     for _ in range(3):  # warm the worker processes' connections and caches
-        status, _ = server.get(path, cookie, connection)
-        if status != 200:
-            raise RuntimeError(f"GET {path} answered {status}")
+        status, _ = server.get(figure.path, cookie, connection, figure.method)
+        if status not in OK[figure.method]:
+            raise RuntimeError(f"{figure.method} {figure.path} answered {status}")
     samples = []
     for _ in range(requests):
         start = time.perf_counter()
-        status, _ = server.get(path, cookie, connection)
+        status, _ = server.get(figure.path, cookie, connection, figure.method)
         samples.append((time.perf_counter() - start) * 1000)
-        if status != 200:
-            raise RuntimeError(f"GET {path} answered {status}")
+        if status not in OK[figure.method]:
+            raise RuntimeError(f"{figure.method} {figure.path} answered {status}")
     samples.sort()
     p95 = samples[max(0, int(round(0.95 * len(samples))) - 1)]
     return statistics.median(samples), p95
 
 
-def _query_count(client, path):
+def _query_count(client, figure):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
-        response = client.get(path)
-    if response.status_code != 200:
-        raise RuntimeError(f"in-process GET {path} answered {response.status_code}")
+        response = client.post(figure.path) if figure.method == "POST" else client.get(figure.path)
+        if hasattr(response, "streaming_content"):
+            b"".join(response.streaming_content)
+    if response.status_code not in OK[figure.method]:
+        raise RuntimeError(f"in-process {figure.method} {figure.path} answered {response.status_code}")
     return len(captured.captured_queries)
 
 
@@ -158,6 +167,7 @@ def main():
     parser.add_argument("--jobs", type=int, default=1_000_000, help="size of the data set, in jobs")
     parser.add_argument("--requests", type=int, default=40, help="timed requests per page (at least 30)")
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--load-only", action="store_true", help="load the data set and stop")
     options = parser.parse_args()
 
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
@@ -185,6 +195,8 @@ def main():
             print(f"loaded in {time.perf_counter() - started:.0f} s", flush=True)
             _manage("shell", "-c", "from django.db import connection; connection.cursor().execute('ANALYZE')", env=env)
 
+        if options.load_only:
+            return
         from tests.bench import figures
 
         fixtures = figures.prepare()
@@ -192,8 +204,8 @@ def main():
         results = {}
         for figure in figures.pages(fixtures):
             cookie = figures.session_cookie(figure.user)
-            median, p95 = _timings(server, figure.path, cookie, options.requests)
-            queries = _query_count(figures.client_for(figure.user), figure.path)
+            median, p95 = _timings(server, figure, cookie, options.requests)
+            queries = _query_count(figures.client_for(figure.user), figure)
             target_ms = DASHBOARD_TARGET_MS if figure.dashboard else PAGE_TARGET_MS
             results[f"{figure.name}: p95 ms"] = {
                 "value": round(p95, 1),
@@ -201,14 +213,16 @@ def main():
                 "target": target_ms,
                 "met": p95 <= target_ms,
             }
+            # Pages have a query budget; a dashboard's count is only reported (its tests hold it constant).
+            query_target = None if figure.dashboard else PAGE_TARGET_QUERIES
             results[f"{figure.name}: queries"] = {
                 "value": queries,
-                "target": PAGE_TARGET_QUERIES,
-                "met": queries <= PAGE_TARGET_QUERIES,
+                "target": query_target,
+                "met": query_target is None or queries <= query_target,
             }
         for name, measure, target in figures.sweeps(fixtures):
             value = measure()
-            results[name] = {"value": value, "target": target, "met": value <= target}
+            results[name] = {"value": value, "target": target, "met": target is None or value <= target}
         if not options.skip_throughput:
             list_path, bare_path, user = figures.throughput_paths(fixtures)
             cookie = figures.session_cookie(user)

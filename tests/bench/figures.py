@@ -4,6 +4,11 @@ Each app adds its pages here as it lands; `prepare()` creates (once) the users a
 customers the figures ask for, on top of the `seed_demo --scale` data set.
 """
 
+import json
+import os
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,6 +24,7 @@ from recommendations.models import Recommendation, Risk
 from servicedesk import roles
 
 HISTORY_JOBS = 200
+COMPLETED_AT_ONCE = 100_000
 BRIEFING_RECOMMENDATIONS = 50
 
 
@@ -28,6 +34,7 @@ class Page:
     path: str
     user: User
     dashboard: bool = False
+    method: str = "GET"
 
 
 def _user(username, role):
@@ -112,7 +119,7 @@ def prepare():
 
 
 def pages(fixtures):
-    csr, technician = fixtures["csr"], fixtures["technician"]
+    csr, technician, manager = fixtures["csr"], fixtures["technician"], fixtures["manager"]
     customers = reverse("customers:list")
     return [
         Page("CSR: today page", reverse("home"), csr),
@@ -141,12 +148,72 @@ def pages(fixtures):
             technician,
         ),
         Page("technician: my follow-ups", reverse("recommendations:mine"), technician),
+        Page("CSR: follow-up call queue", reverse("callbacks:calls"), csr),
+        Page("CSR: next follow-up call (claim)", reverse("callbacks:call_next"), csr, method="POST"),
+        Page("manager: callback dashboard (12 months)", reverse("dashboards:callbacks"), manager, dashboard=True),
+        Page("manager: recommendations dashboard", reverse("dashboards:recommendations"), manager, dashboard=True),
+        *(
+            [Page("manager: follow-up dashboard", reverse("dashboards:follow_ups"), manager, dashboard=True)]
+            if _has_url("dashboards:follow_ups") else []
+        ),
+        Page("manager: technician scorecard", reverse("dashboards:scorecard", args=[technician.pk]), manager,
+             dashboard=True),
+        Page("manager: CSV export of 12 months of callbacks", reverse("callbacks:export"), manager, dashboard=True),
     ]
 
 
+def _has_url(name):
+    from django.urls import NoReverseMatch
+
+    try:
+        reverse(name)
+    except NoReverseMatch:
+        return False
+    return True
+
+
 def sweeps(fixtures):
-    """(name, measure() -> value, target) for each beat sweep; added with the follow-up issue."""
-    return []
+    """(name, measure() -> value, target) for each beat sweep, on the whole data set."""
+    from servicedesk.celery import SWEEPS
+
+    figures = []
+    for name, task in SWEEPS.items():
+        figures.append((f"sweep {name}, nothing due: seconds", _sweep_seconds(task), 1.0))
+    figures.extend(_completed_at_once())
+    return figures
+
+
+def _sweep_seconds(task_name):
+    def measure():
+        from django.utils.module_loading import import_string
+
+        task = import_string(task_name)
+        task()  # the first run catches up whatever is due now; the second finds nothing due
+        started = time.perf_counter()
+        task()
+        return round(time.perf_counter() - started, 3)
+
+    return measure
+
+
+def _completed_at_once():
+    """Schedule follow-up calls right after 100,000 jobs were completed at once: seconds, queries, peak memory.
+
+    Run in a fresh process (its peak memory is the worker's) inside a transaction that is rolled back, so
+    the data set stays as it was for the next run.
+    """
+    probe = subprocess.run(
+        [sys.executable, "-m", "tests.bench.completed_at_once", str(COMPLETED_AT_ONCE)],
+        capture_output=True, text=True, check=True, env=os.environ.copy(),
+    )
+    result = json.loads(probe.stdout.strip().splitlines()[-1])
+    return [
+        (f"schedule follow-up calls after {COMPLETED_AT_ONCE:,} completions: seconds", lambda: result["seconds"], 10),
+        (f"schedule follow-up calls after {COMPLETED_AT_ONCE:,} completions: queries", lambda: result["queries"], 15),
+        (f"schedule follow-up calls after {COMPLETED_AT_ONCE:,} completions: calls created",
+         lambda: result["created"], None),
+        ("worker peak memory for that sweep: MB", lambda: result["peak_mb"], 300),
+    ]
 
 
 def throughput_paths(fixtures):

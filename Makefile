@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # wrk is for `make bench` only (throughput); the rest are the suite's real services.
 DEBIAN_PACKAGES := postgresql redis-server chromium wrk
 
-.PHONY: run test install services lint bench clean
+.PHONY: run test install services lint bench load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ test: install services
 # Performance figures on a large data set (see README, Performance); loads it once, then reuses it.
 bench: install services
 	$(BIN)/python -m tests.bench
+
+# 50 simulated CSRs and technicians against gunicorn + PostgreSQL + Redis on the bench's data set (see README).
+load: install services
+	$(BIN)/pip install --quiet -e '.[test,load]'
+	$(BIN)/python -m tests.load
 
 lint: install
 	$(BIN)/ruff check .

@@ -278,7 +278,7 @@ def call_record_referral(*, call, by, name, phone, note="", now=None):
     errors = {}
     if not name:
         errors["name"] = "Write the referred person's name."
-    if len(phone_digits(phone)) < 7:
+    if not 7 <= len(phone_digits(phone)) <= 15:  # at most 15 digits (E.164)
         errors["phone"] = "Write a phone number the referral can be reached at."
     if errors:
         raise ValidationError(errors)

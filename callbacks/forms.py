@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from customers.models import Job
+from customers.phones import phone_digits
 from servicedesk import roles
 
 from .models import Callback, CustomerContact, RecoveryStep, Urgency
@@ -59,6 +60,13 @@ class NewCustomerForm(forms.Form):
     phone = forms.CharField(max_length=40)
     street = forms.CharField(max_length=200, label="Street address")
     city = forms.CharField(max_length=100)
+
+    def clean_phone(self):
+        # A phone number has at most 15 digits (E.164); more would not fit the customer's searchable digits either.
+        phone = self.cleaned_data["phone"]
+        if not 7 <= len(phone_digits(phone)) <= 15:
+            raise forms.ValidationError("Write a phone number the customer can be reached at.")
+        return phone
 
 
 class CallbackLogForm(forms.Form):

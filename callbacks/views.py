@@ -139,6 +139,10 @@ def callback_new(request):
                 return redirect(callback)
     else:
         form = CallbackLogForm(customer=customer, jobs=jobs)
+    if request.method == "POST":
+        # Said at the top too: without a customer the log form is not on the page to show its errors.
+        found = customer is not None or new_customer_form is not None
+        messages.error(request, "Nothing was saved: " + ("see below." if found else "find the customer first."))
     context = _log_context(request, customer=customer, form=form, new_customer_form=new_customer_form)
     if request.htmx and request.htmx.target == "customer-results":
         return render(request, "callbacks/_customer_results.html", context)

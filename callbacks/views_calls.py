@@ -122,6 +122,8 @@ def _one_click(request, pk, form_class, form_name, action):
             _add_errors(form, exc)
         else:
             return result
+    # Also as a message: these forms show only once the customer was reached, so the errors may have no form to sit on.
+    messages.error(request, "Nothing was recorded: " + " ".join(e for errors in form.errors.values() for e in errors))
     return render(request, "callbacks/call_detail.html", _call_context(request, call, **{form_name: form}),
                   status=400)
 

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import DateTimeField, Exists, F, Max, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,29 +32,35 @@ State = Recommendation.State
 log = logging.getLogger(__name__)
 
 
-def _cadence_is_due(now):
-    """Per risk: its last reminder (or, before the first, its raising) is at least that risk's cadence ago."""
+def _cadence_is_due(today):
+    """Per risk: its last reminder (or, before the first, its raising) is at least that risk's cadence ago.
+
+    Counted in local days, not as instants: the sweep runs once a day at a fixed local time, so an instant
+    comparison would put a reminder a whole day late whenever a run starts a few milliseconds earlier than the
+    last one did, or the day after daylight saving time starts (the 14 "days" since then are 1 hour short).
+    """
     last_reminder = (
         CustomerReminder.objects.filter(recommendation=OuterRef("pk")).order_by().values("recommendation")
         .annotate(last=Max("sent_at")).values("last")
     )
-    since = Coalesce(Subquery(last_reminder), F("created_at"), output_field=DateTimeField())
+    since = TruncDate(Coalesce(Subquery(last_reminder), F("created_at"), output_field=DateTimeField()))
     condition = Q(pk__in=[])
     for risk, days in settings.RECOMMENDATION_REMINDER_DAYS.items():
-        condition |= Q(risk=risk, reminder_since__lte=now - timedelta(days=days))
+        condition |= Q(risk=risk, reminder_since__lte=today - timedelta(days=days))
     return since, condition
 
 
 def reminders_due(now):
     """The open recommendations a reminder is due for now, whose customer may get one."""
     today = timezone.localdate(now)
-    since, cadence_due = _cadence_is_due(now)
+    since, cadence_due = _cadence_is_due(today)
     booked = Job.objects.filter(
         site=OuterRef("site"), status__in=[Job.Status.SCHEDULED, Job.Status.IN_PROGRESS]
     )
+    # Local days too (see _cadence_is_due): e-mailed on day d, the customer may be e-mailed again on d + MIN_DAYS.
     recently_reminded = CustomerReminder.objects.filter(
         customer=OuterRef("customer"),
-        sent_at__gt=now - timedelta(days=settings.RECOMMENDATION_REMINDER_MIN_DAYS),
+        sent_at__date__gt=today - timedelta(days=settings.RECOMMENDATION_REMINDER_MIN_DAYS),
     )
     return (
         Recommendation.objects.filter(Q(state=State.OPEN) | Q(state=State.DEFERRED, deferred_until__lte=today))

@@ -71,7 +71,10 @@ def _briefing_recommendations(job):
 
 def _safe_next(request, default):
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    # Only a path: redirect() would take anything else for the name of a view, and fail to find it.
+    if target and target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
         return target
     return default
 
@@ -301,6 +304,8 @@ def action(request, pk, name):
         else:
             messages.success(request, done)
             return redirect(recommendation.get_absolute_url())
+    # Also as a message: the action's form may no longer be on the page (reopening one someone else just reopened).
+    messages.error(request, "Nothing was changed: " + " ".join(e for errors in form.errors.values() for e in errors))
     recommendation.refresh_from_db()
     return _render_detail(request, recommendation, bound=form, status=400)
 

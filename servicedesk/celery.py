@@ -9,13 +9,58 @@ Every periodic job derives what is due from the database and is safe to run twic
 (DESIGN.md principle 1); each is also runnable by hand: `manage.py run_sweep NAME`.
 """
 
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, Task
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
 
-app = Celery("servicedesk")
+log = logging.getLogger(__name__)
+
+# Starts of one message after which a worker refuses it. acks_late + reject_on_worker_lost put a task whose
+# worker died back in the queue, which is what saves work from a killed worker; Redis keeps no delivery count,
+# so a task that itself kills its worker (out of memory, a crash in a C library) would otherwise loop forever.
+MAX_TASK_STARTS = 5
+
+
+class GuardedTask(Task):
+    """The bounded-retry guard: each start of a message is counted in the database (TaskStart, committed before
+    the task runs, so a start that kills the worker still counts); past MAX_TASK_STARTS the task is refused,
+    logged and acknowledged instead of run. Tasks here are idempotent and periodic ones run again on schedule, so
+    a refused run loses nothing that the next one will not do; the row stays for an operator to see."""
+
+    def __call__(self, *args, **kwargs):
+        request = self.request
+        if request.called_directly or request.is_eager or not request.id:
+            return super().__call__(*args, **kwargs)
+        from django.db import connection
+        from django.utils import timezone
+
+        from .models import TaskStart
+
+        now = timezone.now()
+        table = connection.ops.quote_name(TaskStart._meta.db_table)
+        with connection.cursor() as cursor:
+            # One statement, atomic under concurrency: two workers given the same message count two starts.
+            cursor.execute(
+                f"INSERT INTO {table} (task_id, task_name, starts, first_started_at, last_started_at) "
+                f"VALUES (%s, %s, 1, %s, %s) ON CONFLICT (task_id) DO UPDATE "
+                f"SET starts = {table}.starts + 1, last_started_at = EXCLUDED.last_started_at RETURNING starts",
+                [request.id, self.name, now, now],
+            )
+            starts = cursor.fetchone()[0]
+        if starts > MAX_TASK_STARTS:
+            TaskStart.objects.filter(task_id=request.id).update(refused_at=now)
+            log.error("Refused %s[%s]: started %d times, its worker died each time", self.name, request.id, starts)
+            return None
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            TaskStart.objects.filter(task_id=request.id).delete()
+
+
+app = Celery("servicedesk", task_cls=GuardedTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Empty on purpose: given a schedule here, the DatabaseScheduler would overwrite the admin's changes at each start.
@@ -69,6 +114,12 @@ BEAT_SCHEDULE = {
         # The evening before, once tomorrow's schedule is settled; read at home or first thing in the van.
         "crontab": {"minute": "0", "hour": "18"},
     },
+    "refresh the dashboards' job rollup": {
+        "task": "servicedesk.dashboards.rollup.refresh_dashboard_rollup",
+        # Recounts the last complete weeks (about 40,000 jobs at a large contractor, a second or less); the
+        # current week is always counted live, so this only decides how soon a late-entered job shows.
+        "crontab": {"minute": "*/10"},
+    },
 }
 
 # `manage.py run_sweep NAME` -> task
@@ -81,6 +132,7 @@ SWEEPS = {
     "escalate-stale-leads": "recommendations.tasks.escalate_stale_leads",
     "send-briefing-digests": "callbacks.tasks.send_briefing_digests",
     "send-recommendation-reminders": "recommendations.tasks.send_recommendation_reminders",
+    "refresh-dashboard-rollup": "servicedesk.dashboards.rollup.refresh_dashboard_rollup",
 }
 
 

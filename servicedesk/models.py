@@ -68,3 +68,61 @@ class NotificationPreference(models.Model):
 
     def __str__(self):
         return f"{self.user}: {self.kind} e-mail {'on' if self.email else 'off'}"
+
+
+class TaskStart(models.Model):
+    """How many times workers have started one Celery message: the count the bounded-retry guard checks.
+
+    With acks_late and reject_on_worker_lost, a task whose worker dies is delivered again, and Redis keeps no
+    delivery count; a message that kills its worker every time would crash workers forever. The row is written
+    (committed) before the task runs and deleted when it returns or raises, so only tasks in flight, those lost
+    with their worker, and those refused (refused_at) have one (servicedesk/celery.py GuardedTask).
+    """
+
+    task_id = models.CharField(max_length=255, unique=True)
+    task_name = models.CharField(max_length=255)
+    starts = models.PositiveIntegerField(default=1)
+    first_started_at = models.DateTimeField()
+    last_started_at = models.DateTimeField()
+    refused_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.task_name} {self.task_id}: started {self.starts} times"
+
+
+class JobRollup(models.Model):
+    """Completed jobs per week × job kind × site type × technician (as lead, or as helper): what the callback
+    dashboards divide by, pre-counted so twelve months of a million jobs is a few thousand rows, not 300,000.
+
+    Written only by servicedesk.dashboards.rollup (a beat sweep); a week is read from here only once it is listed
+    in JobRollupWeek, and everything else (this week, the partial weeks at a range's ends) is counted live.
+    """
+
+    class Role(models.TextChoices):
+        LEAD = "lead", "Lead technician"
+        HELPER = "helper", "Helper"
+
+    week = models.DateField(help_text="The Monday, in local time, of the week the jobs were completed.")
+    kind = models.CharField(max_length=20)
+    site_type = models.CharField(max_length=20)
+    # No foreign key: a rollup row must never block deleting a user, and the next refresh corrects it anyway.
+    technician_id = models.IntegerField(null=True, blank=True)
+    role = models.CharField(max_length=10, choices=Role.choices)
+    jobs = models.PositiveIntegerField()
+
+    class Meta:
+        # The dashboards read whole weeks, filtered by kind and site type, then group by technician.
+        indexes = [models.Index(fields=["week", "kind", "site_type"], name="job_rollup_week")]
+
+    def __str__(self):
+        return f"{self.week} {self.kind} {self.site_type} {self.technician_id} {self.role}: {self.jobs}"
+
+
+class JobRollupWeek(models.Model):
+    """A week whose JobRollup rows are complete; written in the same transaction as the rows."""
+
+    week = models.DateField(unique=True)
+    refreshed_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.week} (refreshed {self.refreshed_at:%Y-%m-%d %H:%M})"

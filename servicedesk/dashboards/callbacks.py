@@ -8,23 +8,26 @@ What counts, stated once and repeated on the page:
   still counts once (the second one shows under repeat callbacks);
 - a callback is caused by the original job's technicians (lead and helpers) and fixed by the revisit's lead.
 
-The jobs in range are read once, grouped by (week, kind, lead technician), and so are the callbacks on them;
-the totals, the per-technician, per-kind and weekly figures add up those groups (a few thousand at most: every
-job is in exactly one group, so the sums are exact, distinct counts included). That is one pass over the
-(status, completed_at) index instead of one per figure. No query returns one row per job or per callback.
+The jobs in range are counted once, grouped by (week, kind, lead technician) and per helper, from the weekly
+rollup where it is complete and live elsewhere (rollup.py); the callbacks on them are read once and grouped every
+way the tables need in the same statement (callback_pass.py). The totals, the per-technician, per-kind and weekly
+figures add up those groups (every job is in exactly one group, so the sums are exact, distinct counts included).
+No query returns one row per job or per callback.
 """
 
 from datetime import timedelta
 from functools import cached_property
 
-from django.db.models import Avg, Count, DurationField, Exists, ExpressionWrapper, F, Min, OuterRef, Q, Sum
-from django.db.models.functions import TruncWeek
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from callbacks.models import STATE_ORDER, Callback, RecoveryStep, Urgency
+from callbacks.models import Callback, Urgency
 from callbacks.services import urgency_targets
 from customers.models import Job
 
+from .callback_pass import STEPS, callback_pass
+from .rollup import JobCounts
 from .tables import Chart, Column, Table, person, rate
 
 RootCause = Callback.RootCause
@@ -41,16 +44,16 @@ OPEN_AGE_BUCKETS = [
 ]
 
 
-def _duration(end, start):
-    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
-
-
 def _day(week):
     return timezone.localtime(week).date()
 
 
-def _user_columns(prefix):
-    return (f"{prefix}first_name", f"{prefix}last_name", f"{prefix}username")
+def _names(user_ids):
+    """{user id: name} in one query."""
+    if not user_ids:
+        return {}
+    users = get_user_model().objects.filter(pk__in=user_ids).values("pk", "first_name", "last_name", "username")
+    return {user["pk"]: person(user["first_name"], user["last_name"], user["username"]) for user in users}
 
 
 class CallbackDashboard:
@@ -59,9 +62,11 @@ class CallbackDashboard:
     TABLES = ("summary", "technicians", "job_kinds", "weekly", "root_causes", "repeats", "response",
               "recovery_steps", "cost", "open_by_age", "fixes")
 
-    def __init__(self, scope, now=None):
+    def __init__(self, scope, now=None, groupings=None):
         self.scope = scope
         self.now = now or timezone.now()
+        # The callback groupings to compute (callback_pass.GROUPINGS); pages that show a few tables name theirs.
+        self.groupings = groupings
 
     def tables(self):
         return [getattr(self, slug)() for slug in self.TABLES]
@@ -81,36 +86,27 @@ class CallbackDashboard:
         return self.scope.in_range(queryset.filter(logged_at__gte=self.scope.start), prefix="job__")
 
     @cached_property
+    def jobs(self):
+        """Completed jobs in scope per (week, kind, lead) and per helper (rollup.JobCounts)."""
+        return JobCounts(self.scope)
+
+    @cached_property
+    def facts(self):
+        """Every callback figure, grouped the ways the tables need, from one pass (callback_pass)."""
+        callbacks = self._on_jobs_in_scope(Callback.objects.all())
+        if self.groupings is None:
+            return callback_pass(callbacks, now=self.now)
+        return callback_pass(callbacks, now=self.now, groupings=self.groupings)
+
+    @cached_property
     def job_groups(self):
-        """[(week, kind, lead technician id, name, jobs)], from one grouped pass over the jobs in range."""
-        results = (
-            self.scope.jobs()
-            .annotate(week=TruncWeek("completed_at"))
-            .values("week", "kind", "lead_technician", *_user_columns("lead_technician__"))
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-        return [
-            (_day(row["week"]), row["kind"], row["lead_technician"],
-             person(*(row[name] for name in _user_columns("lead_technician__"))), row["n"])
-            for row in results
-        ]
+        """[(week, kind, lead technician id, jobs)]: every job in scope is in exactly one group."""
+        return [(week, kind, lead, n) for (week, kind, lead), n in self.jobs.leads.items()]
 
     @cached_property
     def came_back_groups(self):
         """The same groups for the jobs that came back (counted callbacks, each job once)."""
-        results = (
-            self.callbacks()
-            .annotate(week=TruncWeek("job__completed_at"))
-            .values("week", "job__kind", "job__lead_technician", *_user_columns("job__lead_technician__"))
-            .annotate(n=Count("job", distinct=True))
-            .order_by()
-        )
-        return [
-            (_day(row["week"]), row["job__kind"], row["job__lead_technician"],
-             person(*(row[name] for name in _user_columns("job__lead_technician__"))), row["n"])
-            for row in results
-        ]
+        return [(row["k_week"], row["k_kind"], row["k_tech"], row["came_back"]) for row in self.facts["week"]]
 
     @staticmethod
     def _sum_by(groups, key):
@@ -122,15 +118,8 @@ class CallbackDashboard:
     @cached_property
     def totals(self):
         jobs = sum(group[-1] for group in self.job_groups)
-        unrelated = Q(root_cause=RootCause.UNRELATED)
-        figures = self._on_jobs_in_scope(Callback.objects.all()).aggregate(
-            came_back=Count("job", distinct=True, filter=~unrelated),
-            callbacks=Count("pk", filter=~unrelated),
-            unresolved=Count("pk", filter=Q(root_cause="")),
-            repeats=Count("pk", filter=Q(is_repeat=True) & ~unrelated),
-            unrelated=Count("pk", filter=unrelated),
-            faulty_part=Count("pk", filter=Q(root_cause=RootCause.FAULTY_PART)),
-        )
+        figures = {key: value for key, value in self.facts["total"][0].items()
+                   if key in ("came_back", "callbacks", "unresolved", "repeats", "unrelated", "faulty_part")}
         return {
             "jobs": jobs,
             **figures,
@@ -155,24 +144,26 @@ class CallbackDashboard:
 
     def technicians(self):
         """Per technician who worked the original jobs; a job with a lead and a helper counts for both."""
-        helpers = self.scope.in_range(Job.helpers.through.objects, prefix="job__").exclude(
-            user=F("job__lead_technician")
-        )
-        came_back = Exists(Callback.objects.counted().filter(job=OuterRef("job_id")))
         rows = {}
 
-        def add(user_id, name, field, n):
+        def add(user_id, field, n):
             if user_id is None:
                 return
-            row = rows.setdefault(user_id, {"user_id": user_id, "name": name, "jobs": 0, "came_back": 0})
+            row = rows.setdefault(user_id, {"user_id": user_id, "jobs": 0, "came_back": 0})
             row[field] += n
 
         for field, groups in (("jobs", self.job_groups), ("came_back", self.came_back_groups)):
-            for (user_id, name), n in self._sum_by(groups, lambda group: (group[2], group[3])).items():
-                add(user_id, name, field, n)
-        for field, results in (("jobs", helpers), ("came_back", helpers.filter(came_back))):
-            for result in results.values("user", *_user_columns("user__")).annotate(n=Count("pk")):
-                add(result["user"], person(*(result[name] for name in _user_columns("user__"))), field, result["n"])
+            for user_id, n in self._sum_by(groups, lambda group: group[2]).items():
+                add(user_id, field, n)
+        for user_id, n in self.jobs.helpers.items():
+            add(user_id, "jobs", n)
+        for row in self.facts["helper"]:
+            add(row["k_tech"], "came_back", row["came_back"])
+        missing = [user_id for user_id in rows if user_id not in self.jobs.names]
+        if missing:  # a technician with callbacks on jobs outside the job counts cannot be, but never a KeyError
+            self.jobs.names.update(_names(missing))
+        for user_id, row in rows.items():
+            row["name"] = self.jobs.names[user_id]
         for row in rows.values():
             row["rate"] = rate(row["came_back"], row["jobs"])
             row["team_rate"] = self.totals["rate"]
@@ -227,18 +218,17 @@ class CallbackDashboard:
                      note="By the week the original job was completed; the last weeks' jobs may still come back.")
 
     def root_causes(self):
-        results = self.callbacks().values("root_cause").annotate(n=Count("pk")).order_by("-n", "root_cause")
         labels = {**dict(RootCause.choices), "": NOT_YET_FOUND}
         total = self.totals["callbacks"]
         rows, running = [], 0
-        for result in results:
-            running += result["n"]
+        for result in self._by_cause():
+            running += result["callbacks"]
             rows.append({
-                "cause": labels.get(result["root_cause"], result["root_cause"]),
-                "callbacks": result["n"],
-                "share": rate(result["n"], total),
+                "cause": labels.get(result["k_text"], result["k_text"]),
+                "callbacks": result["callbacks"],
+                "share": rate(result["callbacks"], total),
                 "cumulative": rate(running, total),
-                "of_jobs": rate(result["n"], self.totals["jobs"]),
+                "of_jobs": rate(result["callbacks"], self.totals["jobs"]),
             })
         columns = [
             Column("cause", "Root cause", "text"),
@@ -260,6 +250,10 @@ class CallbackDashboard:
                      note="Faulty part is set against the under-1% baseline: faulty-part callbacks per 100 completed "
                           "jobs above 1 are flagged.")
 
+    def _by_cause(self):
+        """Counted callbacks per root cause, most first (the Pareto order)."""
+        return sorted(self.facts["cause"], key=lambda row: (-row["callbacks"], row["k_text"]))
+
     def repeats(self):
         totals = self.totals
         rows = [
@@ -271,20 +265,9 @@ class CallbackDashboard:
         return Table("repeats", "Repeat callbacks", columns, rows)
 
     def response(self):
-        now = self.now
-        resolved = Q(state__in=[State.RESOLVED, State.CLOSED])
-        results = self.callbacks().values("urgency").annotate(
-            callbacks=Count("pk"),
-            contacted=Count("pk", filter=Q(acknowledged_at__isnull=False)),
-            contacted_on_time=Count("pk", filter=Q(acknowledged_at__lte=F("first_contact_due_at"))),
-            waiting_late=Count("pk", filter=Q(acknowledged_at__isnull=True, first_contact_due_at__lt=now)),
-            to_contact=Avg(_duration("acknowledged_at", "logged_at")),
-            resolved=Count("pk", filter=resolved),
-            resolved_on_time=Count("pk", filter=resolved & Q(resolved_at__lte=F("revisit_due_at"))),
-            unresolved_late=Count("pk", filter=~resolved & Q(revisit_due_at__lt=now)),
-            to_resolve=Avg(_duration("resolved_at", "logged_at"), filter=resolved),
-        )
-        by_urgency = {row["urgency"]: row for row in results}
+        keys = ("callbacks", "contacted", "contacted_on_time", "waiting_late", "to_contact", "resolved",
+                "resolved_on_time", "unresolved_late", "to_resolve")
+        by_urgency = {row["k_text"]: {key: row[key] for key in keys} for row in self.facts["urgency"]}
         targets = urgency_targets()
         rows = []
         for urgency, label in Urgency.choices:
@@ -319,22 +302,15 @@ class CallbackDashboard:
                           "columns show today's.")
 
     def recovery_steps(self):
-        figures = {}
-        for step in RecoveryStep.Step:
-            due = STATE_ORDER.index(RecoveryStep.DUE_BY[step])
-            reached = Q(state__in=STATE_ORDER[due:])
-            done = Exists(RecoveryStep.objects.filter(callback=OuterRef("pk"), step=step))
-            figures[f"{step}_expected"] = Count("pk", filter=reached)
-            figures[f"{step}_skipped"] = Count("pk", filter=reached & ~done)
-        results = self.callbacks().aggregate(**figures)
+        results = self.facts["steps"][0]
         rows = [
             {
                 "step": step.label,
-                "expected": results[f"{step}_expected"],
-                "skipped": results[f"{step}_skipped"],
-                "skip_rate": rate(results[f"{step}_skipped"], results[f"{step}_expected"]),
+                "expected": results[f"expected_{index}"],
+                "skipped": results[f"skipped_{index}"],
+                "skip_rate": rate(results[f"skipped_{index}"], results[f"expected_{index}"]),
             }
-            for step in RecoveryStep.Step
+            for index, step in enumerate(STEPS)
         ]
         rows.sort(key=lambda row: (-row["skipped"], -(row["skip_rate"] or 0)))
         columns = [
@@ -349,13 +325,9 @@ class CallbackDashboard:
 
     def cost(self):
         labels = {**dict(RootCause.choices), "": NOT_YET_FOUND}
-        results = self.callbacks().values("root_cause").annotate(
-            callbacks=Count("pk"),
-            labour_hours=Sum("labour_hours"),
-            parts_cost=Sum("parts_cost"),
-            no_charge_visits=Count("pk", filter=Q(revisit_job__no_charge=True)),
-        ).order_by("-callbacks", "root_cause")
-        rows = [{**row, "cause": labels.get(row["root_cause"], row["root_cause"])} for row in results]
+        keys = ("callbacks", "labour_hours", "parts_cost", "no_charge_visits")
+        rows = [{**{key: row[key] for key in keys}, "cause": labels.get(row["k_text"], row["k_text"])}
+                for row in self._by_cause()]
         if rows:
             rows.append({
                 "cause": "All callbacks",
@@ -396,18 +368,12 @@ class CallbackDashboard:
         return table
 
     def fixes(self):
-        results = (
-            self.callbacks()
-            .filter(state__in=[State.RESOLVED, State.CLOSED], revisit_job__lead_technician__isnull=False)
-            .values("revisit_job__lead_technician", *_user_columns("revisit_job__lead_technician__"))
-            .annotate(fixed=Count("pk"), closed=Count("pk", filter=Q(state=State.CLOSED)))
-            .order_by("-fixed", "revisit_job__lead_technician__first_name")
+        results = sorted(self.facts["fixer"], key=lambda row: -row["fixed"])
+        names = _names([row["k_tech"] for row in results])
+        rows = sorted(
+            ({"name": names[row["k_tech"]], "fixed": row["fixed"], "closed": row["closed"]} for row in results),
+            key=lambda row: (-row["fixed"], row["name"]),
         )
-        rows = [
-            {"name": person(*(row[name] for name in _user_columns("revisit_job__lead_technician__"))),
-             "fixed": row["fixed"], "closed": row["closed"]}
-            for row in results
-        ]
         columns = [
             Column("name", "Technician", "text"),
             Column("fixed", "Callbacks fixed"),

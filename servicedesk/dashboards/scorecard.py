@@ -44,8 +44,8 @@ class Scorecard:
     def __init__(self, technician, start, end, today=None):
         self.technician = technician
         self.scope = Scope(start=start, end=end, technician=technician)
-        self.team = CallbackDashboard(Scope(start=start, end=end))
-        self.mine = CallbackDashboard(self.scope)
+        self.team = CallbackDashboard(Scope(start=start, end=end), groupings=("total",))
+        self.mine = CallbackDashboard(self.scope, groupings=("total", "cause"))
         self.today = today or timezone.localdate()
 
     def tables(self):
@@ -147,7 +147,7 @@ class TeamList:
 
     def __init__(self, start, end):
         self.scope = Scope(start=start, end=end)
-        self.callbacks = CallbackDashboard(self.scope)
+        self.callbacks = CallbackDashboard(self.scope, groupings=("total", "week", "helper"))
 
     def tables(self):
         return [self.team()]

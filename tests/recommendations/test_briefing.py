@@ -131,7 +131,7 @@ def test_recording_without_javascript_returns_to_the_briefing(client_for, techni
 
 
 def test_my_day_has_a_briefing_button_and_open_counts_per_job(client_for, technician, django_assert_num_queries):
-    today = timezone.now().replace(hour=9, minute=0, second=0, microsecond=0)
+    today = timezone.localtime().replace(hour=9, minute=0, second=0, microsecond=0)
     busy = JobFactory(lead_technician=technician, scheduled_start=today)
     quiet = JobFactory(lead_technician=technician, scheduled_start=today + timedelta(hours=3))
     for _ in range(3):

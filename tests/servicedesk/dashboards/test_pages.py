@@ -145,9 +145,9 @@ def test_scorecard_csv(client_for, alice):
 
 
 PAGES = [
-    ("dashboards:callbacks", (), 17),
+    ("dashboards:callbacks", (), 11),
     ("dashboards:recommendations", (), 12),
-    ("dashboards:technicians", (), 13),
+    ("dashboards:technicians", (), 12),
 ]
 
 

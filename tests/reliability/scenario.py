@@ -1,0 +1,106 @@
+"""Something due for every beat sweep at once, and a measure of everything the sweeps write.
+
+`everything_due()` builds the rows and returns, per task of the beat schedule, what one run must change in
+`measure()`; a sweep that runs twice, ten times at once or from two processes must change exactly that.
+"""
+
+import importlib
+from collections import Counter
+from datetime import timedelta
+
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+
+from callbacks.models import FollowUpCall
+from recommendations.models import CustomerReminder, Risk
+from servicedesk import roles
+from servicedesk.dashboards.rollup import refresh as refresh_rollup
+from servicedesk.models import JobRollup, Notification, WorkerHeartbeat
+from tests.callbacks.call_factories import FollowUpCallFactory
+from tests.callbacks.factories import CallbackFactory
+from tests.callbacks.test_calls_concurrency import _completed_jobs
+from tests.factories import CustomerFactory, JobFactory, SiteFactory, TechnicianFactory, UserFactory
+from tests.recommendations.factories import RecommendationFactory
+
+Kind = Notification.Kind
+
+
+def task(path):
+    """The Celery task object named in the beat schedule (calling it runs it here, as a worker would)."""
+    module, name = path.rsplit(".", 1)
+    return getattr(importlib.import_module(module), name)
+
+
+def measure(outbox=None):
+    """Everything a sweep may write, counted. `outbox` is a list of sent messages (default: Django's mail.outbox)."""
+    notifications = Counter(Notification.objects.values_list("kind", flat=True))
+    return {
+        "follow-up calls": FollowUpCall.objects.count(),
+        "claimed calls": FollowUpCall.objects.filter(state=FollowUpCall.State.CLAIMED).count(),
+        **{f"{kind} notifications": notifications[kind] for kind in Kind.values},
+        "customer reminders": CustomerReminder.objects.count(),
+        "heartbeats": WorkerHeartbeat.objects.count(),
+        "job rollup rows": JobRollup.objects.count(),
+        "e-mails": len(mail.outbox if outbox is None else outbox),
+    }
+
+
+def everything_due():
+    """Rows that make every sweep of the beat schedule do something; returns {task: changes one run makes}."""
+    now = timezone.now()
+    managers = [UserFactory(role=roles.MANAGER) for _ in range(2)]
+    csr = UserFactory(role=roles.CSR)
+    sales = UserFactory(role=roles.SALES)
+
+    _completed_jobs(5)  # service calls done three days ago: their follow-up calls are due
+    for _ in range(4):  # a CSR closed the tab: the lease lapsed
+        FollowUpCallFactory(state="claimed", claimed_by=csr, claimed_until=now - timedelta(seconds=1))
+    for _ in range(3):  # overdue by more than their 24-hour promise again: reminded, and escalated
+        logged = now - timedelta(hours=24 + 30)
+        CallbackFactory(logged_by=csr, assigned_to=csr, logged_at=logged,
+                        first_contact_due_at=logged + timedelta(hours=24), due_at=logged + timedelta(hours=24))
+    RecommendationFactory.create_batch(3, owner=sales, next_follow_up_on=timezone.localdate() - timedelta(days=30))
+    for _ in range(2):  # customers who asked for reminder e-mails, two recommendations each
+        site = SiteFactory(customer=CustomerFactory(reminders_opt_in=True))
+        RecommendationFactory.create_batch(2, site=site, risk=Risk.FAILURE_LIKELY,
+                                           created_at=now - timedelta(days=20))
+    tomorrow_morning = (timezone.localtime(now) + timedelta(days=1)).replace(hour=9, minute=0, second=0)
+    for _ in range(2):  # technicians with a visit tomorrow
+        JobFactory(lead_technician=TechnicianFactory(), scheduled_start=tomorrow_morning)
+    # A complete past week for the rollup (an estimate: it has no follow-up call to confuse the count above).
+    JobFactory(completed=True, kind="estimate", scheduled_start=now - timedelta(days=15))
+
+    return {
+        "servicedesk.tasks.record_heartbeat": {"heartbeats": 1},
+        "callbacks.tasks.schedule_follow_up_calls": {"follow-up calls": 5},
+        "callbacks.tasks.release_abandoned_claims": {"claimed calls": -4},
+        "callbacks.tasks.remind_callback_owners": {"reminder notifications": 3, "e-mails": 3},
+        "callbacks.tasks.escalate_twice_overdue_callbacks": {"escalation notifications": 3 * len(managers),
+                                                             "e-mails": 3 * len(managers)},
+        "recommendations.tasks.remind_follow_ups_due": {"reminder notifications": 3, "e-mails": 3},
+        "recommendations.tasks.escalate_stale_leads": {"escalation notifications": 3 * len(managers),
+                                                       "e-mails": 3 * len(managers)},
+        "recommendations.tasks.send_recommendation_reminders": {"customer reminders": 4, "e-mails": 2},
+        "callbacks.tasks.send_briefing_digests": {"briefing notifications": 2, "e-mails": 2},
+        "servicedesk.dashboards.rollup.refresh_dashboard_rollup": {"job rollup rows": _rollup_rows()},
+    }
+
+
+class _Undo(Exception):
+    pass
+
+
+def _rollup_rows():
+    """How many rows one refresh writes for the rows above (refreshed once, then undone)."""
+    try:
+        with transaction.atomic():
+            refresh_rollup()
+            rows = JobRollup.objects.count()
+            raise _Undo
+    except _Undo:
+        return rows
+
+
+def changed(before, after):
+    return {name: after[name] - before[name] for name in after if after[name] != before[name]}

@@ -1,0 +1,135 @@
+"""Replay every task: each Celery task of the project run twice, and run again after failing half-way (at each of
+its writes in turn, or in the e-mail send), produces each side effect once: a row once, an e-mail never twice."""
+
+import smtplib
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.db import DatabaseError, connection, transaction
+
+from servicedesk.celery import BEAT_SCHEDULE, app
+from servicedesk.models import Notification
+from tests.reliability.scenario import changed, everything_due, measure
+
+pytestmark = [pytest.mark.django_db]
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def project_tasks():
+    app.loader.import_default_modules()
+    return sorted(name for name in app.tasks if not name.startswith(("celery.", "tests.")))
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _writes_of(task):
+    """How many INSERT/UPDATE/DELETE statements one run makes (the run is rolled back)."""
+    writes = []
+
+    def count(execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith(WRITES):
+            writes.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        try:
+            with transaction.atomic():
+                task()
+                raise _Rollback
+        except _Rollback:
+            pass
+    return len(writes)
+
+
+def _failing_at(k):
+    """Raise on the k-th write, as if the database went away (or the worker died) just then."""
+    seen = 0
+
+    def fail(execute, sql, params, many, context):
+        nonlocal seen
+        if sql.lstrip().upper().startswith(WRITES):
+            seen += 1
+            if seen == k:
+                raise DatabaseError("injected failure half-way")
+        return execute(sql, params, many, context)
+
+    return connection.execute_wrapper(fail)
+
+
+SCHEDULED = sorted({entry["task"] for entry in BEAT_SCHEDULE.values()})
+
+
+def test_every_task_of_the_project_is_replayed_here(db):
+    """A new task needs a row in tests/reliability/scenario.py: what one run of it must change."""
+    assert sorted(everything_due()) == SCHEDULED
+    assert project_tasks() == SCHEDULED, "tasks without a replay scenario: " + ", ".join(
+        sorted(set(project_tasks()) - set(SCHEDULED)))
+
+
+@pytest.mark.parametrize("name", SCHEDULED)
+def test_a_task_run_twice_does_its_work_once(name, django_capture_on_commit_callbacks):
+    expected = everything_due()[name]
+    before = measure()
+
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            app.tasks[name]()
+
+    assert changed(before, measure()) == expected
+
+
+@pytest.mark.parametrize("name", SCHEDULED)
+def test_a_task_that_failed_at_any_write_does_its_work_once_when_run_again(name, django_capture_on_commit_callbacks):
+    expected = everything_due()[name]
+    task = app.tasks[name]
+    writes = _writes_of(task)
+    before = measure()
+    assert writes >= 1
+
+    for k in range(1, writes + 1):
+        with pytest.raises(DatabaseError), _failing_at(k), django_capture_on_commit_callbacks(execute=True):
+            # Its own transaction, as on a worker in autocommit (the test itself runs inside one).
+            with transaction.atomic():
+                task()
+        # Every write before the failure was in the same transaction: nothing is left half done.
+        assert measure() == before, f"write {k} of {writes}"
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            task()
+
+    assert changed(before, measure()) == expected
+
+
+def test_a_task_whose_e_mail_failed_writes_its_rows_once_and_never_e_mails_twice(django_capture_on_commit_callbacks):
+    """The mail server refused: the rows stay (the inbox has every reminder), and a rerun sends nothing again.
+
+    E-mail is at most once by design (servicedesk/notifications.py, recommendations/reminders.py): only the rows a
+    run inserted are e-mailed, so a message lost with the mail server is not sent later, and none is ever doubled.
+    """
+    expected = everything_due()
+    emailing = [name for name, changes in expected.items() if "e-mails" in changes]
+    assert len(emailing) == 6
+    before = measure()
+
+    refused = smtplib.SMTPServerDisconnected("injected: the mail server went away")
+    with mock.patch("django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=refused):
+        for name in emailing:
+            with django_capture_on_commit_callbacks(execute=True):
+                app.tasks[name]()
+    for _ in range(2):
+        for name in emailing:
+            with django_capture_on_commit_callbacks(execute=True):
+                app.tasks[name]()
+
+    rows = {}
+    for name in emailing:
+        for column, count in expected[name].items():
+            rows[column] = rows.get(column, 0) + count
+    rows.pop("e-mails")
+    assert changed(before, measure()) == rows
+    assert mail.outbox == []
+    assert not Notification.objects.exclude(emailed_at=None).exists()

@@ -35,6 +35,8 @@ class Page:
     user: User
     dashboard: bool = False
     method: str = "GET"
+    # A page's own time target in ms, when it is neither a staff page (100) nor a dashboard (300); None: reported only.
+    target_ms: float | None = 0
 
 
 def _user(username, role):
@@ -158,7 +160,9 @@ def pages(fixtures):
         ),
         Page("manager: technician scorecard", reverse("dashboards:scorecard", args=[technician.pk]), manager,
              dashboard=True),
-        Page("manager: CSV export of 12 months of callbacks", reverse("callbacks:export"), manager, dashboard=True),
+        # Its target is to stream in constant memory (a server-side cursor), not a time: the whole file is timed.
+        Page("manager: CSV export of 12 months of callbacks", reverse("callbacks:export"), manager, dashboard=True,
+             target_ms=None),
     ]
 
 

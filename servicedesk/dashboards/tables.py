@@ -38,7 +38,7 @@ class Column:
             return f"{value:.1f}%"
         if self.kind == "money":
             return f"${value:,.2f}"
-        if self.kind == "hours":
+        if self.kind in ("hours", "decimal"):
             return f"{value:,.1f}"
         if self.kind == "duration":
             return _duration(value)

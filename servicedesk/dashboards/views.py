@@ -9,6 +9,7 @@ from servicedesk import roles
 
 from .callbacks import CallbackDashboard
 from .filters import DashboardFilterForm, RangeForm, technicians
+from .follow_ups import FollowUpDashboard
 from .recommendations import RecommendationDashboard
 from .scorecard import Scorecard, TeamList
 
@@ -50,6 +51,15 @@ def recommendation_dashboard(request):
     return _page(request, "dashboards/recommendations.html", dashboard=RecommendationDashboard(scope),
                  prefix=f"recommendations-{scope.first_day}-{scope.last_day}",
                  context={"form": form, "scope": scope, "title": "Recommendation dashboard"})
+
+
+@roles.role_required(roles.MANAGER)
+def follow_up_dashboard(request):
+    form = DashboardFilterForm(request.GET)
+    scope = form.scope()
+    return _page(request, "dashboards/follow_ups.html", dashboard=FollowUpDashboard(scope),
+                 prefix=f"follow-ups-{scope.first_day}-{scope.last_day}",
+                 context={"form": form, "scope": scope, "title": "Follow-up dashboard"})
 
 
 @roles.role_required(roles.MANAGER)

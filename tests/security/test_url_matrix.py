@@ -128,6 +128,7 @@ MATRIX = {
     ("public:leave_behind", "GET"):                 (302, 200, 200, 404, 200, 200, 403),
     ("dashboards:callbacks", "GET"):                (302, 403, 403, 403, 200, 403, 403),
     ("dashboards:recommendations", "GET"):          (302, 403, 403, 403, 200, 403, 403),
+    ("dashboards:follow_ups", "GET"):               (302, 403, 403, 403, 200, 403, 403),
     ("dashboards:technicians", "GET"):              (302, 403, 403, 403, 200, 403, 403),
     ("dashboards:scorecard", "GET"):                (302, 403, 200, 404, 200, 403, 403),
     ("lockouts", "GET"):                            (302, 403, 403, 403, 200, 403, 403),

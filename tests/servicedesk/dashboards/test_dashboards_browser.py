@@ -71,6 +71,12 @@ def test_manager_sees_callback_charts_changes_the_range_and_downloads_a_csv(page
     _charts_drawn(page, page.locator("canvas[data-chart]").count())
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
+
+    page.get_by_role("navigation", name="Dashboards").get_by_role("link", name="Follow-up calls").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Follow-up dashboard")
+    _charts_drawn(page, page.locator("canvas[data-chart]").count())
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
     assert errors == []
 
 

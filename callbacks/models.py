@@ -191,6 +191,11 @@ class Callback(models.Model):
         ordering = ["-logged_at", "-pk"]
         indexes = [
             models.Index(fields=["due_at"], name="callback_open_due", condition=~Q(state="closed")),
+            # The list filtered by urgency (and overdue): read in due order and stop at the page, rather than
+            # joining every open callback of any urgency before sorting.
+            models.Index(
+                fields=["urgency", "due_at"], name="callback_open_urgency_due", condition=~Q(state="closed")
+            ),
             models.Index(fields=["equipment", "-logged_at"], name="callback_equipment_logged"),
             models.Index(fields=["site", "-logged_at"], name="callback_site_logged"),
             models.Index(fields=["assigned_to", "state"], name="callback_owner_state"),

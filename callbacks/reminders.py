@@ -98,7 +98,7 @@ def escalate_twice_overdue_callbacks(*, now=None):
 
 
 def _visits_on(day):
-    return Job.objects.filter(scheduled_start__date=day, status=Job.Status.SCHEDULED)
+    return Job.objects.on_day(day).filter(status=Job.Status.SCHEDULED)
 
 
 def _assigned_to(jobs, user):

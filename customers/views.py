@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +19,7 @@ from .filters import CustomerFilter, JobFilter
 from .forms import AbusiveCallForm, DecisionForm, ImportConfirmForm, ImportForm, LiftForm, ProposeForm
 from .history import customer_history, do_not_service_decisions
 from .models import Customer, DoNotServiceDecision, Equipment, Job, Site
+from .pagination import CappedPaginator
 
 PAGE_SIZE = 25
 
@@ -44,7 +44,7 @@ def customer_list(request):
         ),
     )
     customer_filter = CustomerFilter(request.GET, queryset=customers)
-    page = Paginator(customer_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(customer_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": customer_filter, "page": page, "query": request.GET.get("q", "")}
     if request.htmx and request.htmx.target == "customer-results":
         return render(request, "customers/_customer_results.html", context)
@@ -75,7 +75,7 @@ def customer_detail(request, pk):
 def job_list(request):
     jobs = Job.objects.visible_to(request.user).with_related().order_by("-scheduled_start", "-pk")
     job_filter = JobFilter(request.GET, queryset=jobs)
-    page = Paginator(job_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(job_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "customers/job_list.html", {"filter": job_filter, "page": page})
 
 

@@ -73,6 +73,14 @@ def _raising_job():
     return Coalesce(OuterRef("raised_on_job"), Value(0))
 
 
+def not_yet_reminded(stamp):
+    """Recommendations whose follow-up date is not the one stamped in `stamp` (a sweep's "reminded of this date").
+    With the outstanding states it is the predicate of a partial index per stamp, so a sweep with nothing left to
+    remind reads an almost empty index instead of every overdue row; PostgreSQL matches a predicate only when the
+    query says the same, so filter `.open().filter(not_yet_reminded(...))`, not a hand-written equivalent."""
+    return ~Q(**{stamp: F("next_follow_up_on")})
+
+
 class RecommendationQuerySet(models.QuerySet):
     def open(self):
         """Still outstanding: open, or deferred by the customer (the equipment can still fail meanwhile)."""
@@ -234,6 +242,10 @@ class Recommendation(models.Model):
     )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     next_follow_up_on = models.DateField(null=True, blank=True)
+    # The follow-up dates the beat sweeps already reminded the owner of / escalated to the managers, so a sweep
+    # with nothing due reads the few rows whose date moved rather than re-deriving 100,000 reminders it already sent.
+    follow_up_reminded_for = models.DateField(null=True, blank=True, editable=False)
+    stale_escalated_for = models.DateField(null=True, blank=True, editable=False)
     passed_to_sales_at = models.DateTimeField(null=True, blank=True)
     passed_to_sales_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -249,6 +261,14 @@ class Recommendation(models.Model):
             models.Index(fields=["site", "state"], name="recommendation_site_state"),
             models.Index(fields=["owner", "state", "next_follow_up_on"], name="recommendation_owner_due"),
             models.Index(fields=["state", "next_follow_up_on"], name="recommendation_state_due"),
+            # The office list's default (open or deferred, follow-up date first): with a plain (state, date) index
+            # PostgreSQL sorted all ~190,000 outstanding ones for each page.
+            models.Index(fields=["next_follow_up_on", "id"], name="recommendation_outstanding_due",
+                         condition=Q(state__in=["open", "deferred"])),
+            models.Index(fields=["next_follow_up_on"], name="recommendation_unreminded",
+                         condition=Q(state__in=["open", "deferred"]) & not_yet_reminded("follow_up_reminded_for")),
+            models.Index(fields=["next_follow_up_on"], name="recommendation_unescalated",
+                         condition=Q(state__in=["open", "deferred"]) & not_yet_reminded("stale_escalated_for")),
             models.Index(fields=["customer", "-created_at"], name="recommendation_customer"),
             models.Index(fields=["raised_by", "state"], name="recommendation_raised_by"),
         ]

@@ -255,8 +255,12 @@ def recommendation_pass_to_sales(*, recommendation, by, to, note=""):
             recommendation.next_follow_up_on or _next_follow_up(recommendation.risk),
             _next_follow_up(recommendation.risk),
         )
+        # A new owner is reminded of the follow-up date even if the last owner already was.
+        recommendation.follow_up_reminded_for = None
         recommendation.save(
-            update_fields=["owner", "passed_to_sales_at", "passed_to_sales_by", "next_follow_up_on"]
+            update_fields=[
+                "owner", "passed_to_sales_at", "passed_to_sales_by", "next_follow_up_on", "follow_up_reminded_for",
+            ]
         )
         RecommendationEvent.objects.create(
             recommendation=recommendation,

@@ -7,8 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from callbacks.models import Callback
-from callbacks.queues import calls_due, office_queues
+from callbacks.queues import calls_due, office_queues, open_callbacks
 from customers.models import Job
 from recommendations.selectors import with_open_recommendation_counts
 
@@ -30,18 +29,19 @@ def home(request):
         )
         context["upcoming_jobs"] = (
             Job.objects.assigned_to(user)
-            .filter(scheduled_start__date__gt=today, status=Job.Status.SCHEDULED)
+            .after_day(today)
+            .filter(status=Job.Status.SCHEDULED)
             .with_related()
             .order_by("scheduled_start")[:5]
         )
     if roles.is_office(user):
         todays = Job.objects.on_day(today)
         context["todays_jobs"] = todays.with_related().order_by("scheduled_start", "pk")[:50]
-        context["open_callbacks"] = Callback.objects.open().with_related().overdue_first()[:10]
+        context["open_callbacks"] = open_callbacks()
         # The CSR's queues and today's job counts in one query; the due calls, most overdue first.
         context["queues"], context["todays_counts"] = office_queues(
             scheduled=todays.filter(status=Job.Status.SCHEDULED),
-            completed=Job.objects.completed().filter(completed_at__date=today),
+            completed=Job.objects.completed_on(today),
         )
         context["calls_due"] = calls_due()
         context["now"] = timezone.now()

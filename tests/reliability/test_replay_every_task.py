@@ -17,6 +17,12 @@ pytestmark = [pytest.mark.django_db]
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
+def _is_write(sql):
+    """A write statement, including a data-modifying CTE (WITH marked AS (UPDATE ...) INSERT ...)."""
+    sql = sql.lstrip().upper()
+    return sql.startswith(WRITES) or (sql.startswith("WITH") and any(f"{word} " in sql for word in WRITES))
+
+
 def project_tasks():
     app.loader.import_default_modules()
     return sorted(name for name in app.tasks if not name.startswith(("celery.", "tests.")))
@@ -31,7 +37,7 @@ def _writes_of(task):
     writes = []
 
     def count(execute, sql, params, many, context):
-        if sql.lstrip().upper().startswith(WRITES):
+        if _is_write(sql):
             writes.append(sql)
         return execute(sql, params, many, context)
 
@@ -51,7 +57,7 @@ def _failing_at(k):
 
     def fail(execute, sql, params, many, context):
         nonlocal seen
-        if sql.lstrip().upper().startswith(WRITES):
+        if _is_write(sql):
             seen += 1
             if seen == k:
                 raise DatabaseError("injected failure half-way")

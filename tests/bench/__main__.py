@@ -32,6 +32,8 @@ PYTHON = sys.executable
 PAGE_TARGET_MS, PAGE_TARGET_QUERIES, DASHBOARD_TARGET_MS = 100, 15, 300
 CSRF_SECRET = "benchmarkbenchmarkbenchmarkbench"  # 32 letters, the length of Django's CSRF secret
 OK = {"GET": {200}, "POST": {200, 302}}
+WORKERS = 4
+WARM_UP = 2 * WORKERS
 
 
 def _environment(database_url):
@@ -77,7 +79,7 @@ def _free_port():
 class Server:
     """gunicorn on loopback, as in production (no DEBUG, whitenoise, persistent connections)."""
 
-    def __init__(self, env, workers=4):
+    def __init__(self, env, workers=WORKERS):
         self.port = _free_port()
         self.process = subprocess.Popen(
             [
@@ -120,7 +122,7 @@ class Server:
 
 def _timings(server, figure, cookie, requests):
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-    for _ in range(3):  # warm the worker processes' connections and caches
+    for _ in range(WARM_UP):  # every gunicorn worker serves the page twice first: its connection, its templates
         status, _ = server.get(figure.path, cookie, connection, figure.method)
         if status not in OK[figure.method]:
             raise RuntimeError(f"{figure.method} {figure.path} answered {status}")

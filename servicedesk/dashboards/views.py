@@ -35,31 +35,31 @@ def _page(request, template, *, dashboard, prefix, context):
     })
 
 
-@roles.role_required(roles.MANAGER)
-def callback_dashboard(request):
+def _filtered(request, template, dashboard_class, *, name, title):
+    """A dashboard over the shared date range and filters (technician, job kind, site type)."""
     form = DashboardFilterForm(request.GET)
     scope = form.scope()
-    return _page(request, "dashboards/callbacks.html", dashboard=CallbackDashboard(scope),
-                 prefix=f"callbacks-{scope.first_day}-{scope.last_day}",
-                 context={"form": form, "scope": scope, "title": "Callback dashboard"})
+    return _page(request, template, dashboard=dashboard_class(scope),
+                 prefix=f"{name}-{scope.first_day}-{scope.last_day}",
+                 context={"form": form, "scope": scope, "title": title})
+
+
+@roles.role_required(roles.MANAGER)
+def callback_dashboard(request):
+    return _filtered(request, "dashboards/callbacks.html", CallbackDashboard, name="callbacks",
+                     title="Callback dashboard")
 
 
 @roles.role_required(roles.MANAGER)
 def recommendation_dashboard(request):
-    form = DashboardFilterForm(request.GET)
-    scope = form.scope()
-    return _page(request, "dashboards/recommendations.html", dashboard=RecommendationDashboard(scope),
-                 prefix=f"recommendations-{scope.first_day}-{scope.last_day}",
-                 context={"form": form, "scope": scope, "title": "Recommendation dashboard"})
+    return _filtered(request, "dashboards/recommendations.html", RecommendationDashboard, name="recommendations",
+                     title="Recommendation dashboard")
 
 
 @roles.role_required(roles.MANAGER)
 def follow_up_dashboard(request):
-    form = DashboardFilterForm(request.GET)
-    scope = form.scope()
-    return _page(request, "dashboards/follow_ups.html", dashboard=FollowUpDashboard(scope),
-                 prefix=f"follow-ups-{scope.first_day}-{scope.last_day}",
-                 context={"form": form, "scope": scope, "title": "Follow-up dashboard"})
+    return _filtered(request, "dashboards/follow_ups.html", FollowUpDashboard, name="follow-ups",
+                     title="Follow-up dashboard")
 
 
 @roles.role_required(roles.MANAGER)

@@ -104,6 +104,12 @@ BEAT_SCHEDULE = {
         "task": "recommendations.tasks.escalate_stale_leads",
         "crontab": {"minute": "30", "hour": "7"},
     },
+    "resend unsent e-mails": {
+        "task": "servicedesk.tasks.resend_unsent_emails",
+        # A reminder whose e-mail failed (mail server down) stays in the inbox; this sends it once the server is
+        # back, within a day. Every ten minutes: soon enough for a reminder, and cheap when nothing is unsent.
+        "crontab": {"minute": "*/10"},
+    },
     "send recommendation reminders": {
         "task": "recommendations.tasks.send_recommendation_reminders",
         # To customers who opted in; cadences are days, so once a day, mid-morning when people read their mail.
@@ -132,6 +138,7 @@ SWEEPS = {
     "escalate-stale-leads": "recommendations.tasks.escalate_stale_leads",
     "send-briefing-digests": "callbacks.tasks.send_briefing_digests",
     "send-recommendation-reminders": "recommendations.tasks.send_recommendation_reminders",
+    "resend-unsent-emails": "servicedesk.tasks.resend_unsent_emails",
     "refresh-dashboard-rollup": "servicedesk.dashboards.rollup.refresh_dashboard_rollup",
 }
 

@@ -50,6 +50,10 @@ class Notification(models.Model):
             models.Index(fields=["recipient", "-created_at"], name="notification_unread",
                          condition=models.Q(read_at__isnull=True)),
             models.Index(fields=["recipient", "-created_at"], name="notification_recipient"),
+            # The resend sweep looks only at notifications not e-mailed yet (most are, or are not wanted by e-mail
+            # and are old enough to be out of its window).
+            models.Index(fields=["created_at"], name="notification_not_emailed",
+                         condition=models.Q(emailed_at__isnull=True)),
         ]
 
     def __str__(self):

@@ -12,6 +12,7 @@ Two ways in:
 """
 
 import logging
+from datetime import timedelta
 
 from django import forms
 from django.conf import settings
@@ -147,6 +148,33 @@ def send_emails(notification_ids, *, bodies=None):
         log.exception("Could not send %d notification e-mails", len(messages_))
         Notification.objects.filter(pk__in=[row.pk for row in rows]).update(emailed_at=None)
         return 0
+
+
+# A fresh notification's e-mail is sent on commit; the resend sweep leaves it that long before stepping in.
+RESEND_AFTER = timedelta(minutes=5)
+# A reminder not e-mailed within a day is stale news by e-mail (it stays in the inbox).
+RESEND_WITHIN = timedelta(days=1)
+RESEND_BATCH = 2000
+
+
+def resend_unsent_emails(*, now=None):
+    """E-mail the recent notifications whose e-mail was not sent (the mail server was down when they were made).
+
+    `send_emails` claims each row with a conditional update before sending and releases it if the server refuses,
+    so this sweep, run twice or concurrently, sends each message once; notifications their recipients do not want
+    by e-mail are checked again only until they leave the one-day window.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Rows locked by a concurrent run are skipped, so two runs never share a row (send_emails would then
+        # give up on the whole batch it could only partly claim).
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(emailed_at__isnull=True, created_at__gte=now - RESEND_WITHIN, created_at__lte=now - RESEND_AFTER)
+            .order_by("created_at")
+            .values_list("pk", flat=True)[:RESEND_BATCH]
+        )
+        return send_emails(ids)
 
 
 # --- pages --------------------------------------------------------------------------------------------------------

@@ -3,9 +3,15 @@ from django.utils import timezone
 
 from .dashboards.rollup import refresh_dashboard_rollup  # noqa: F401  (autodiscovery registers the sweep from here)
 from .models import WorkerHeartbeat
+from .notifications import resend_unsent_emails as _resend_unsent_emails
 
 
 @shared_task
 def record_heartbeat(name="worker"):
     # update_or_create on a unique name: two beats at once still leave one row.
     WorkerHeartbeat.objects.update_or_create(name=name, defaults={"last_seen": timezone.now()})
+
+
+@shared_task
+def resend_unsent_emails():
+    return _resend_unsent_emails()

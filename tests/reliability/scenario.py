@@ -70,6 +70,9 @@ def everything_due():
         JobFactory(lead_technician=TechnicianFactory(), scheduled_start=tomorrow_morning)
     # A complete past week for the rollup (an estimate: it has no follow-up call to confuse the count above).
     JobFactory(completed=True, kind="estimate", scheduled_start=now - timedelta(days=15))
+    # An escalation made while the mail server was down: in the inbox, its e-mail still to send.
+    Notification.objects.create(recipient=managers[0], kind=Kind.ESCALATION, text="Callback overdue twice",
+                                key="scenario:unsent", created_at=now - timedelta(minutes=30))
 
     return {
         "servicedesk.tasks.record_heartbeat": {"heartbeats": 1},
@@ -84,6 +87,7 @@ def everything_due():
         "recommendations.tasks.send_recommendation_reminders": {"customer reminders": 4, "e-mails": 2},
         "callbacks.tasks.send_briefing_digests": {"briefing notifications": 2, "e-mails": 2},
         "servicedesk.dashboards.rollup.refresh_dashboard_rollup": {"job rollup rows": _rollup_rows()},
+        "servicedesk.tasks.resend_unsent_emails": {"e-mails": 1},
     }
 
 

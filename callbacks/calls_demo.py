@@ -7,8 +7,8 @@ callback gets no call, as in real life. Deterministic: its own random sequence, 
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Max
 
+from customers.demo import next_id
 from customers.models import Job
 from servicedesk import roles
 
@@ -26,10 +26,6 @@ ISSUES = ["", "", "", "", "The thermostat took a day to settle.", "A little wate
           "Noisier than before.", "Invoice had the wrong address."]
 
 
-def _next_id(model):
-    return (model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
-
-
 def create_follow_up_calls(demo):
     rng = demo.random("follow-up calls")
     csrs = [user.pk for user in demo.staff[roles.CSR]]
@@ -44,7 +40,7 @@ def create_follow_up_calls(demo):
         .values_list("pk", "customer_id", "kind", "completed_at")
     )
     calls, attempts, made = [], [], 0
-    next_call = _next_id(FollowUpCall)
+    next_call = next_id(FollowUpCall)
     for job_id, customer_id, kind, completed_at in jobs.iterator(chunk_size=20_000):
         due = completed_at + timedelta(days=rules[kind])
         if due > now - window:

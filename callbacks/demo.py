@@ -8,6 +8,7 @@ stays bounded at any scale. Callbacks that reached a revisit get their own no-ch
 from datetime import timedelta
 from decimal import Decimal
 
+from customers.demo import next_id
 from customers.models import Job
 from servicedesk import roles
 
@@ -115,11 +116,6 @@ def _weighted(pairs):
     return [value for value, weight in pairs for _ in range(weight)]
 
 
-def _next_id(model):
-    last = model.objects.order_by("-pk").values_list("pk", flat=True).first()
-    return (last or 0) + 1
-
-
 def create_callbacks(demo):
     rng = demo.random("callbacks")
     causes, urgencies, channels = _weighted(CAUSES), _weighted(URGENCIES), _weighted(CHANNELS)
@@ -127,7 +123,7 @@ def create_callbacks(demo):
     technicians = [user.pk for user in demo.staff[roles.TECHNICIAN]]
     now = demo.now
     rows = {"callbacks": [], "jobs": [], "events": [], "steps": [], "training": []}
-    next_callback, next_job = _next_id(Callback), _next_id(Job)
+    next_callback, next_job = next_id(Callback), next_id(Job)
     site, last_at_site = None, None
     jobs = (
         Job.objects.filter(pk__gte=demo.job_ids.start, pk__lt=demo.job_ids.stop, status=Job.Status.COMPLETED)

@@ -196,7 +196,7 @@ EQUIPMENT_FIELDS = (
 
 def create_customers(demo):
     rng = demo.random("customers")
-    book = Book(_next_id(Customer), _next_id(Site), _next_id(Equipment))
+    book = Book(next_id(Customer), next_id(Site), next_id(Equipment))
     phones = _PhoneBook(rng)
     totals = {"customers": 0, "sites": 0, "equipment": 0}
     for start in range(0, demo.plan.customers, CHUNK // 4):
@@ -379,7 +379,7 @@ class _JobGenerator:
         self.tz = demo.tz
         self.now = demo.now
         self.today = demo.today
-        self.next_id = _next_id(Job)
+        self.next_id = next_id(Job)
         self.number = 0
         self.invoice = 100_000
         self.cumulative = list(accumulate(book.weights))
@@ -466,7 +466,8 @@ class _JobGenerator:
 # -- writing --------------------------------------------------------------------------------------
 
 
-def _next_id(model):
+def next_id(model):
+    """The first free primary key of `model`: demo rows are written with explicit ids."""
     return (model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
 
 

@@ -8,6 +8,7 @@ completed visits raise one, as in a shop whose technicians do look at the equipm
 from datetime import timedelta
 from decimal import Decimal
 
+from customers.demo import next_id
 from customers.models import Equipment, Job
 from servicedesk import roles
 
@@ -110,11 +111,6 @@ EVENT_FIELDS = ["recommendation_id", "action", "by_id", "at", "from_state", "to_
 DISCUSSION_FIELDS = ["recommendation_id", "job_id", "technician_id", "discussed_at", "response", "note"]
 
 
-def _next_id(model):
-    last = model.objects.order_by("-pk").values_list("pk", flat=True).first()
-    return (last or 0) + 1
-
-
 def create_recommendations(demo):
     rng = demo.random("recommendations")
     states = [state for state, weight in FINAL_STATES for _ in range(weight)]
@@ -122,7 +118,7 @@ def create_recommendations(demo):
     sales = [user.pk for user in demo.staff.get(roles.SALES, [])]
     now = demo.now
     recommendations, events, discussions = [], [], []
-    next_id = _next_id(Recommendation)
+    next_rec = next_id(Recommendation)
     site, open_here, awaiting_job = None, [], []
     jobs = (
         Job.objects.filter(pk__gte=demo.job_ids.start, pk__lt=demo.job_ids.stop, status=Job.Status.COMPLETED)
@@ -177,7 +173,7 @@ def create_recommendations(demo):
                 follow_up = None
         price_low = Decimal(price) * Decimal("0.85")
         row = [
-            next_id,
+            next_rec,
             customer_id,
             site_id,
             equipment_id,
@@ -203,8 +199,8 @@ def create_recommendations(demo):
         recommendations.append(row)
         if state == Recommendation.State.ACCEPTED:
             awaiting_job.append(row)
-        open_here.append((next_id, settled_at))
-        next_id += 1
+        open_here.append((next_rec, settled_at))
+        next_rec += 1
     _settle_without_job(awaiting_job)
     _flush(demo, recommendations, events, discussions)
     demo.log(

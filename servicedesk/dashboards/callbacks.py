@@ -28,7 +28,7 @@ from customers.models import Job
 
 from .callback_pass import STEPS, callback_pass
 from .rollup import JobCounts
-from .tables import Chart, Column, Table, person, rate
+from .tables import Chart, Column, Panels, Table, person, rate
 
 RootCause = Callback.RootCause
 State = Callback.State
@@ -56,7 +56,7 @@ def _names(user_ids):
     return {user["pk"]: person(user["first_name"], user["last_name"], user["username"]) for user in users}
 
 
-class CallbackDashboard:
+class CallbackDashboard(Panels):
     """The figures for one scope; shared counts are computed once per page, each table only when asked for."""
 
     TABLES = ("summary", "technicians", "job_kinds", "weekly", "root_causes", "repeats", "response",
@@ -67,12 +67,6 @@ class CallbackDashboard:
         self.now = now or timezone.now()
         # The callback groupings to compute (callback_pass.GROUPINGS); pages that show a few tables name theirs.
         self.groupings = groupings
-
-    def tables(self):
-        return [getattr(self, slug)() for slug in self.TABLES]
-
-    def table(self, slug):
-        return getattr(self, slug)() if slug in self.TABLES else None
 
     # --- shared querysets and counts
 

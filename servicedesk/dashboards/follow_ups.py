@@ -13,24 +13,18 @@ from django.utils import timezone
 
 from callbacks.models import CallAttempt, FollowUpCall, Referral
 
-from .tables import Chart, Column, Table, person, rate
+from .tables import Chart, Column, Panels, Table, person, rate
 
 State, Outcome = FollowUpCall.State, FollowUpCall.Outcome
 MADE = Q(attempts__gt=0)
 REACHED = Q(outcome=Outcome.REACHED)
 
 
-class FollowUpDashboard:
+class FollowUpDashboard(Panels):
     TABLES = ("summary", "weekly", "satisfaction", "found", "per_csr")
 
     def __init__(self, scope):
         self.scope = scope
-
-    def tables(self):
-        return [getattr(self, slug)() for slug in self.TABLES]
-
-    def table(self, slug):
-        return getattr(self, slug)() if slug in self.TABLES else None
 
     def calls(self):
         calls = FollowUpCall.objects.filter(due_at__gte=self.scope.start, due_at__lt=self.scope.end)

@@ -10,24 +10,18 @@ from django.utils import timezone
 
 from recommendations.models import Recommendation, Risk
 
-from .tables import Chart, Column, Table, person, rate
+from .tables import Chart, Column, Panels, Table, person, rate
 
 State = Recommendation.State
 USER = ("first_name", "last_name", "username")
 
 
-class RecommendationDashboard:
+class RecommendationDashboard(Panels):
     TABLES = ("funnel", "by_risk", "by_technician", "age_of_open", "never_discussed", "failures", "stale_leads")
 
     def __init__(self, scope, today=None):
         self.scope = scope
         self.today = today or timezone.localdate()
-
-    def tables(self):
-        return [getattr(self, slug)() for slug in self.TABLES]
-
-    def table(self, slug):
-        return getattr(self, slug)() if slug in self.TABLES else None
 
     def _filtered(self, queryset):
         scope = self.scope

@@ -16,7 +16,7 @@ from recommendations.models import Discussion, Recommendation
 
 from .callbacks import CallbackDashboard
 from .filters import Scope, technicians
-from .tables import Chart, Column, Table, person, rate
+from .tables import Chart, Column, Panels, Table, person, rate
 
 State = Recommendation.State
 FIXED = [Callback.State.RESOLVED, Callback.State.CLOSED]
@@ -38,7 +38,7 @@ def _discussed_later():
     )
 
 
-class Scorecard:
+class Scorecard(Panels):
     TABLES = ("callback_rate", "root_causes", "training", "recommendations")
 
     def __init__(self, technician, start, end, today=None):
@@ -47,12 +47,6 @@ class Scorecard:
         self.team = CallbackDashboard(Scope(start=start, end=end), groupings=("total",))
         self.mine = CallbackDashboard(self.scope, groupings=("total", "cause"))
         self.today = today or timezone.localdate()
-
-    def tables(self):
-        return [getattr(self, slug)() for slug in self.TABLES]
-
-    def table(self, slug):
-        return getattr(self, slug)() if slug in self.TABLES else None
 
     def callback_rate(self):
         mine, team = self.mine.totals, self.team.totals
@@ -140,7 +134,7 @@ class Scorecard:
                           "range.")
 
 
-class TeamList:
+class TeamList(Panels):
     """Every technician with their figures for the range; one row per technician, a handful of queries in all."""
 
     TABLES = ("team",)
@@ -148,12 +142,6 @@ class TeamList:
     def __init__(self, start, end):
         self.scope = Scope(start=start, end=end)
         self.callbacks = CallbackDashboard(self.scope, groupings=("total", "week", "helper"))
-
-    def tables(self):
-        return [self.team()]
-
-    def table(self, slug):
-        return self.team() if slug in self.TABLES else None
 
     def team(self):
         rows = {

@@ -136,6 +136,18 @@ class Table:
         return response
 
 
+class Panels:
+    """A dashboard page: its tables are the methods named in TABLES; a CSV export computes only the one asked for."""
+
+    TABLES = ()
+
+    def tables(self):
+        return [getattr(self, slug)() for slug in self.TABLES]
+
+    def table(self, slug):
+        return getattr(self, slug)() if slug in self.TABLES else None
+
+
 def _number(value):
     if value is None:
         return None

@@ -384,19 +384,27 @@ class CustomerReminder(models.Model):
 
     `number` counts the reminders about the recommendation (1, 2, ...), derived from the rows already there, so
     the unique pair makes a sweep that runs twice or concurrently write, and send, each reminder once.
+    `sent_at` is when the sweep sent the reminder out (the cadence counts from it); `emailed_at` is when the mail
+    server took the e-mail, empty while it is still to go (the resend sweep delivers it once the server is back).
     """
 
     recommendation = models.ForeignKey(Recommendation, on_delete=models.PROTECT, related_name="customer_reminders")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="recommendation_reminders")
     number = models.PositiveIntegerField()
     sent_at = models.DateTimeField(default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-sent_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["recommendation", "number"], name="customer_reminder_once_per_number"),
         ]
-        indexes = [models.Index(fields=["customer", "-sent_at"], name="customer_reminder_customer")]
+        indexes = [
+            models.Index(fields=["customer", "-sent_at"], name="customer_reminder_customer"),
+            # The resend sweep's "still to e-mail" rows: a handful at most, so the index stays tiny.
+            models.Index(fields=["sent_at"], condition=models.Q(emailed_at__isnull=True),
+                         name="customer_reminder_unemailed"),
+        ]
 
     def __str__(self):
         return f"Reminder {self.number} about {self.recommendation}"

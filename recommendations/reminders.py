@@ -6,11 +6,14 @@ declined, done by others, withdrawn) or the customer has work booked at the site
 on the phone. A do-not-service or opted-out customer gets none.
 
 Set-based and idempotent (DESIGN.md principle 1): one INSERT ... SELECT derives every reminder due from the rows
-and numbers it after the reminders already written, so two sweeps at once, or a second run, insert (and e-mail)
-each reminder once. E-mail goes after commit, for the rows this run inserted: at most once, never twice.
+and numbers it after the reminders already written, so two sweeps at once, or a second run, insert each reminder
+once. E-mail goes after commit, for the rows this run inserted, and each reminder is e-mailed exactly once: a
+customer's rows are locked and marked e-mailed in the transaction that sends their e-mail, which rolls back if the
+mail server refuses it; the resend sweep then e-mails what is left once the server is back.
 """
 
 import logging
+import smtplib
 from collections import defaultdict
 from datetime import timedelta
 
@@ -50,17 +53,11 @@ def _cadence_is_due(today):
     return since, condition
 
 
-def reminders_due(now):
-    """The open recommendations a reminder is due for now, whose customer may get one."""
-    today = timezone.localdate(now)
-    since, cadence_due = _cadence_is_due(today)
+def may_be_reminded(today):
+    """Open recommendations (or deferred ones whose deferral has passed) of customers who may get a reminder
+    e-mail, with no work booked at the site."""
     booked = Job.objects.filter(
         site=OuterRef("site"), status__in=[Job.Status.SCHEDULED, Job.Status.IN_PROGRESS]
-    )
-    # Local days too (see _cadence_is_due): e-mailed on day d, the customer may be e-mailed again on d + MIN_DAYS.
-    recently_reminded = CustomerReminder.objects.filter(
-        customer=OuterRef("customer"),
-        sent_at__date__gt=today - timedelta(days=settings.RECOMMENDATION_REMINDER_MIN_DAYS),
     )
     return (
         Recommendation.objects.filter(Q(state=State.OPEN) | Q(state=State.DEFERRED, deferred_until__lte=today))
@@ -71,6 +68,20 @@ def reminders_due(now):
         )
         .exclude(customer__email="")
         .exclude(Exists(booked))
+    )
+
+
+def reminders_due(now):
+    """The open recommendations a reminder is due for now, whose customer may get one."""
+    today = timezone.localdate(now)
+    since, cadence_due = _cadence_is_due(today)
+    # Local days too (see _cadence_is_due): e-mailed on day d, the customer may be e-mailed again on d + MIN_DAYS.
+    recently_reminded = CustomerReminder.objects.filter(
+        customer=OuterRef("customer"),
+        sent_at__date__gt=today - timedelta(days=settings.RECOMMENDATION_REMINDER_MIN_DAYS),
+    )
+    return (
+        may_be_reminded(today)
         .exclude(Exists(recently_reminded))
         .annotate(reminder_since=since)
         .filter(cadence_due)
@@ -135,21 +146,70 @@ def reminder_email(customer, recommendations):
 
 
 def send_reminder_emails(reminder_ids):
-    """One e-mail per customer listing every recommendation reminded in this run."""
-    reminders = (
-        CustomerReminder.objects.filter(pk__in=reminder_ids)
-        .select_related("customer", "recommendation", "recommendation__site")
-        .order_by("customer_id", "recommendation__risk", "pk")
-    )
-    by_customer = defaultdict(list)
-    customers = {}
-    for reminder in reminders:
-        by_customer[reminder.customer_id].append(reminder.recommendation)
-        customers[reminder.customer_id] = reminder.customer
-    messages = [reminder_email(customers[pk], recommendations) for pk, recommendations in by_customer.items()]
+    """One e-mail per customer listing their reminders among `reminder_ids` not e-mailed yet. Returns the e-mails
+    the mail server took.
+
+    The rows are claimed first (locked, skipping rows another run holds, and marked e-mailed), then each customer's
+    e-mail goes on its own, and the rows of the e-mails the server refused are released in one statement: a retried
+    task or the resend sweep sends what is missing, and nothing twice. A few statements however many are due.
+    """
+    with transaction.atomic():
+        claimed = list(
+            CustomerReminder.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=reminder_ids, emailed_at__isnull=True)
+            .select_related("customer", "recommendation", "recommendation__site")
+            .order_by("customer_id", "recommendation__risk", "pk")
+        )
+        if not claimed:
+            return 0
+        CustomerReminder.objects.filter(pk__in=[reminder.pk for reminder in claimed]).update(emailed_at=timezone.now())
+    pending = defaultdict(list)
+    for reminder in claimed:
+        pending[reminder.customer_id].append(reminder)
+    refused, sent = [], 0
+    connection = get_connection()
     try:
-        return get_connection().send_messages(messages) or 0
+        connection.open()
+        for customer_id, reminders in list(pending.items()):
+            message = reminder_email(reminders[0].customer, [reminder.recommendation for reminder in reminders])
+            try:
+                taken = connection.send_messages([message]) == 1
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+                # This one address or message was refused; the others still go.
+                log.warning("The mail server refused the reminder e-mail to customer %s: %s", customer_id, error)
+                taken = False
+            del pending[customer_id]
+            if taken:
+                sent += 1
+            else:
+                refused += reminders
     except OSError:
-        # The rows stay: a customer is never e-mailed twice for one reminder, even if this one was lost.
-        log.exception("Could not send %d recommendation reminder e-mails", len(messages))
-        return 0
+        log.exception("Could not send %d recommendation reminder e-mails", len(pending) + len(refused))
+    finally:
+        connection.close()
+    unsent = [reminder.pk for reminder in refused] + [reminder.pk for rows in pending.values() for reminder in rows]
+    if unsent:  # for the resend sweep, once the mail server is back
+        CustomerReminder.objects.filter(pk__in=unsent).update(emailed_at=None)
+    return sent
+
+
+# A reminder whose e-mail failed is retried this long after it was sent out (its own send goes on commit first),
+# and no longer than a day: after that it is stale, and the next reminder on the cadence takes its place.
+RESEND_AFTER = timedelta(minutes=5)
+RESEND_WITHIN = timedelta(days=1)
+RESEND_BATCH = 2000
+
+
+def resend_unsent_reminder_emails(*, now=None):
+    """E-mail the recent reminders the mail server refused, if the customer may still get them (not answered,
+    booked or opted out since). Run twice or concurrently, it e-mails each reminder once."""
+    now = now or timezone.now()
+    ids = list(
+        CustomerReminder.objects.filter(
+            emailed_at__isnull=True, sent_at__gte=now - RESEND_WITHIN, sent_at__lte=now - RESEND_AFTER,
+            recommendation__in=may_be_reminded(timezone.localdate(now)).values("pk"),
+        )
+        .order_by("sent_at")
+        .values_list("pk", flat=True)[:RESEND_BATCH]
+    )
+    return send_reminder_emails(ids)

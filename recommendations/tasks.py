@@ -20,3 +20,10 @@ def send_recommendation_reminders():
     from . import reminders
 
     return reminders.send_recommendation_reminders()
+
+
+@shared_task
+def resend_unsent_reminder_emails():
+    from . import reminders
+
+    return reminders.resend_unsent_reminder_emails()

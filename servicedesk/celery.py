@@ -110,6 +110,11 @@ BEAT_SCHEDULE = {
         # back, within a day. Every ten minutes: soon enough for a reminder, and cheap when nothing is unsent.
         "crontab": {"minute": "*/10"},
     },
+    "resend unsent reminder e-mails": {
+        "task": "recommendations.tasks.resend_unsent_reminder_emails",
+        # The customers' reminder e-mails the mail server refused, once it is back: each exactly once, within a day.
+        "crontab": {"minute": "5-59/10"},
+    },
     "send recommendation reminders": {
         "task": "recommendations.tasks.send_recommendation_reminders",
         # To customers who opted in; cadences are days, so once a day, mid-morning when people read their mail.
@@ -139,6 +144,7 @@ SWEEPS = {
     "send-briefing-digests": "callbacks.tasks.send_briefing_digests",
     "send-recommendation-reminders": "recommendations.tasks.send_recommendation_reminders",
     "resend-unsent-emails": "servicedesk.tasks.resend_unsent_emails",
+    "resend-unsent-reminder-emails": "recommendations.tasks.resend_unsent_reminder_emails",
     "refresh-dashboard-rollup": "servicedesk.dashboards.rollup.refresh_dashboard_rollup",
 }
 

@@ -12,13 +12,14 @@ Two ways in:
 """
 
 import logging
+import smtplib
 from datetime import timedelta
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.mail import get_connection, send_mass_mail
+from django.core.mail import EmailMessage, get_connection
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import DateTimeField, Value
@@ -129,25 +130,30 @@ def send_emails(notification_ids, *, bodies=None):
     if claimed != len(rows):
         return 0  # someone else is sending these
     custom = bodies({row.recipient_id for row in rows}) if bodies else {}
-    messages_ = []
-    for row in rows:
-        body = custom.get(row.recipient_id) or row.text
-        link = absolute(row.url)
-        messages_.append(
-            (
-                f"[servicedesk] {row.text[:120]}",
-                f"{body}\n\n{link}" if link else body,
-                settings.DEFAULT_FROM_EMAIL,
-                [row.recipient.email],
-            )
-        )
+    connection = get_connection()
+    unsent = [row.pk for row in rows]
     try:
-        return send_mass_mail(messages_, fail_silently=False, connection=get_connection())
+        connection.open()
+        for row in rows:
+            body = custom.get(row.recipient_id) or row.text
+            link = absolute(row.url)
+            message = EmailMessage(f"[servicedesk] {row.text[:120]}", f"{body}\n\n{link}" if link else body,
+                                   settings.DEFAULT_FROM_EMAIL, [row.recipient.email])
+            # One at a time, so a server that fails half-way leaves unmarked only the ones it did not take.
+            try:
+                if connection.send_messages([message]) == 1:
+                    unsent.remove(row.pk)
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+                # This one address or message was refused; the others still go.
+                log.warning("The mail server refused the e-mail of notification %s: %s", row.pk, error)
     except OSError:
         # The inbox already has them; a mail server that is down must not fail the sweep or the request.
-        log.exception("Could not send %d notification e-mails", len(messages_))
-        Notification.objects.filter(pk__in=[row.pk for row in rows]).update(emailed_at=None)
-        return 0
+        log.exception("Could not send %d of %d notification e-mails", len(unsent), len(rows))
+    finally:
+        connection.close()
+    if unsent:  # released for the resend sweep
+        Notification.objects.filter(pk__in=unsent).update(emailed_at=None)
+    return len(rows) - len(unsent)
 
 
 # A fresh notification's e-mail is sent on commit; the resend sweep leaves it that long before stepping in.

@@ -1,16 +1,25 @@
 """Reminder e-mails to customers about open recommendations: cadence by risk, minimum interval, stop conditions."""
 
+import smtplib
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
 from customers.models import Customer
 from recommendations.models import CustomerReminder, Recommendation, Risk
-from recommendations.reminders import send_recommendation_reminders, unsubscribe_url
+from recommendations.reminders import (
+    RESEND_AFTER,
+    RESEND_WITHIN,
+    resend_unsent_reminder_emails,
+    send_recommendation_reminders,
+    unsubscribe_url,
+)
 from tests.factories import CustomerFactory, JobFactory, SiteFactory
 from tests.recommendations.factories import RecommendationFactory
 
@@ -152,8 +161,8 @@ def test_the_sweep_is_a_few_statements_however_many_are_due(django_assert_max_nu
     for _ in range(25):
         raised(SiteFactory(customer=CustomerFactory(reminders_opt_in=True)), days_ago=20)
 
-    # savepoint, insert ... select, release; then the e-mails' one select
-    with django_assert_max_num_queries(4):
+    # savepoint, insert ... select, release; then the e-mails' claim: savepoint, select for update, update, release
+    with django_assert_max_num_queries(7):
         assert sweep(timezone.now(), django_capture_on_commit_callbacks) == 25
     assert len(mail.outbox) == 25
 
@@ -163,3 +172,69 @@ def test_the_management_command_runs_the_sweep(site, capsys):
     call_command("send_recommendation_reminders")
     assert "1 recommendation reminder" in capsys.readouterr().out
     assert CustomerReminder.objects.count() == 1
+
+
+# --- exactly once, even when the mail server fails ------------------------------------------------------------------
+
+
+def _refusing(refuse):
+    """The mail server refuses the e-mails to the addresses in `refuse` for now, or is down when it is None."""
+    deliver = EmailBackend.send_messages
+
+    def send_messages(backend, messages):
+        if refuse is None:
+            raise smtplib.SMTPServerDisconnected("injected: the mail server went away")
+        if any(address in refuse for message in messages for address in message.to):
+            raise smtplib.SMTPRecipientsRefused({address: (450, b"mailbox busy") for address in refuse})
+        return deliver(backend, messages)
+
+    return mock.patch.object(EmailBackend, "send_messages", autospec=True, side_effect=send_messages)
+
+
+def test_a_reminder_the_mail_server_refused_is_e_mailed_once_when_it_is_back(
+    site, django_capture_on_commit_callbacks
+):
+    raised(site, days_ago=20)
+    raised(site, risk=Risk.ADVISORY, days_ago=200)
+    now = timezone.now()
+    with _refusing(None):
+        assert sweep(now, django_capture_on_commit_callbacks) == 2
+    assert mail.outbox == [] and not CustomerReminder.objects.exclude(emailed_at=None).exists()
+
+    assert resend_unsent_reminder_emails(now=now + RESEND_AFTER / 2) == 0  # its own send may still be under way
+    for _ in range(2):
+        resend_unsent_reminder_emails(now=now + RESEND_AFTER)
+    assert sweep(now + RESEND_AFTER, django_capture_on_commit_callbacks) == 0  # and the cadence is not reset
+
+    [message] = mail.outbox
+    assert message.to == ["pat@example.com"] and message.body.count("\n- ") == 2
+    assert not CustomerReminder.objects.filter(emailed_at=None).exists()
+
+
+def test_a_server_that_fails_half_way_leaves_only_the_refused_e_mails_to_resend(django_capture_on_commit_callbacks):
+    for address in ("ann@example.com", "bob@example.com", "cy@example.com"):
+        raised(SiteFactory(customer=CustomerFactory(reminders_opt_in=True, email=address)), days_ago=20)
+    now = timezone.now()
+    with _refusing({"bob@example.com"}):
+        assert sweep(now, django_capture_on_commit_callbacks) == 3
+    assert sorted(message.to[0] for message in mail.outbox) == ["ann@example.com", "cy@example.com"]
+
+    resend_unsent_reminder_emails(now=now + RESEND_AFTER)
+    resend_unsent_reminder_emails(now=now + 2 * RESEND_AFTER)
+
+    assert sorted(message.to[0] for message in mail.outbox) == ["ann@example.com", "bob@example.com", "cy@example.com"]
+
+
+def test_an_unsent_reminder_is_not_resent_once_answered_opted_out_or_stale(django_capture_on_commit_callbacks):
+    answered, opted_out, stale = (
+        raised(SiteFactory(customer=CustomerFactory(reminders_opt_in=True)), days_ago=20) for _ in range(3)
+    )
+    now = timezone.now()
+    with _refusing(None):
+        assert sweep(now, django_capture_on_commit_callbacks) == 3
+    Recommendation.objects.filter(pk=answered.pk).update(state=Recommendation.State.DECLINED, decline_reason="Price")
+    Customer.objects.filter(pk=opted_out.customer_id).update(reminders_opt_in=False)
+    CustomerReminder.objects.filter(recommendation=stale).update(sent_at=now - RESEND_WITHIN - DAY)
+
+    assert resend_unsent_reminder_emails(now=now + RESEND_AFTER) == 0
+    assert mail.outbox == []

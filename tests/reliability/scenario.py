@@ -40,6 +40,7 @@ def measure(outbox=None):
         "claimed calls": FollowUpCall.objects.filter(state=FollowUpCall.State.CLAIMED).count(),
         **{f"{kind} notifications": notifications[kind] for kind in Kind.values},
         "customer reminders": CustomerReminder.objects.count(),
+        "e-mailed customer reminders": CustomerReminder.objects.exclude(emailed_at=None).count(),
         "heartbeats": WorkerHeartbeat.objects.count(),
         "job rollup rows": JobRollup.objects.count(),
         "e-mails": len(mail.outbox if outbox is None else outbox),
@@ -70,6 +71,10 @@ def everything_due():
         JobFactory(lead_technician=TechnicianFactory(), scheduled_start=tomorrow_morning)
     # A complete past week for the rollup (an estimate: it has no follow-up call to confuse the count above).
     JobFactory(completed=True, kind="estimate", scheduled_start=now - timedelta(days=15))
+    # A reminder e-mail to a customer that the mail server refused half an hour ago: still to send.
+    reminded = RecommendationFactory(site=SiteFactory(customer=CustomerFactory(reminders_opt_in=True)))
+    CustomerReminder.objects.create(recommendation=reminded, customer=reminded.customer, number=1,
+                                    sent_at=now - timedelta(minutes=30))
     # An escalation made while the mail server was down: in the inbox, its e-mail still to send.
     Notification.objects.create(recipient=managers[0], kind=Kind.ESCALATION, text="Callback overdue twice",
                                 key="scenario:unsent", created_at=now - timedelta(minutes=30))
@@ -84,7 +89,9 @@ def everything_due():
         "recommendations.tasks.remind_follow_ups_due": {"reminder notifications": 3, "e-mails": 3},
         "recommendations.tasks.escalate_stale_leads": {"escalation notifications": 3 * len(managers),
                                                        "e-mails": 3 * len(managers)},
-        "recommendations.tasks.send_recommendation_reminders": {"customer reminders": 4, "e-mails": 2},
+        "recommendations.tasks.send_recommendation_reminders": {"customer reminders": 4,
+                                                                "e-mailed customer reminders": 4, "e-mails": 2},
+        "recommendations.tasks.resend_unsent_reminder_emails": {"e-mailed customer reminders": 1, "e-mails": 1},
         "callbacks.tasks.send_briefing_digests": {"briefing notifications": 2, "e-mails": 2},
         "servicedesk.dashboards.rollup.refresh_dashboard_rollup": {"job rollup rows": _rollup_rows()},
         "servicedesk.tasks.resend_unsent_emails": {"e-mails": 1},

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from callbacks import reminders
 from servicedesk.models import Notification, NotificationPreference
-from servicedesk.notifications import notify, send_emails
+from servicedesk.notifications import RESEND_AFTER, notify, resend_unsent_emails, send_emails
 from tests.callbacks.factories import CallbackFactory
 
 pytestmark = pytest.mark.django_db
@@ -109,6 +109,13 @@ def test_the_inbox_shows_the_unread_count_and_marks_all_read(client_for, csr):
 class _Inbox:
     def __init__(self):
         self.envelopes = []
+        self.refuse = set()  # addresses the server answers "mailbox busy, try later"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "450 Mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.envelopes.append(envelope)
@@ -159,3 +166,22 @@ def test_a_mail_server_that_is_down_leaves_the_reminder_in_the_inbox_to_e_mail_l
 
     reminder = Notification.objects.get()
     assert reminder.emailed_at is None
+
+
+def test_an_address_the_server_refuses_for_now_is_e_mailed_later_and_the_others_once(
+    csr, manager, smtp_server, django_capture_on_commit_callbacks
+):
+    smtp_server.refuse = {csr.email}
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        notify(users=[csr, manager], text="Escalation: callback overdue twice", email=True)
+
+    assert [envelope.rcpt_tos for envelope in smtp_server.envelopes] == [[manager.email]]
+    assert Notification.objects.get(recipient=csr).emailed_at is None
+
+    smtp_server.refuse = set()
+    later = timezone.now() + RESEND_AFTER
+    resend_unsent_emails(now=later)
+    resend_unsent_emails(now=later)
+
+    assert [envelope.rcpt_tos for envelope in smtp_server.envelopes] == [[manager.email], [csr.email]]
+    assert not Notification.objects.filter(emailed_at=None).exists()

@@ -195,18 +195,21 @@ def context_processor(request):
     return {"unread_notifications": count}
 
 
+@roles.role_required(*roles.ALL_ROLES)
 def notification_list(request):
     notifications = Notification.objects.filter(recipient=request.user)
     page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "partials/notifications_page.html", {"page": page})
 
 
+@roles.role_required(*roles.ALL_ROLES)
 @require_POST
 def notification_mark_read(request):
     Notification.objects.filter(recipient=request.user).unread().update(read_at=timezone.now())
     return redirect("notifications")
 
 
+@roles.role_required(*roles.ALL_ROLES)
 @require_POST
 def notification_open(request, pk):
     """Mark one notification read and go to the thing to act on."""
@@ -227,6 +230,7 @@ class PreferencesForm(forms.Form):
                                                    initial=current[kind])
 
 
+@roles.role_required(*roles.ALL_ROLES)
 def preferences(request):
     """Which kinds of notification each user also gets by e-mail (the inbox always has them all)."""
     user = request.user

@@ -83,12 +83,15 @@ def test_opening_a_notification_marks_it_read_and_goes_to_the_thing_to_act_on(cl
     assert reminder.read_at is not None
 
 
-def test_nobody_opens_another_users_notification(client_for, csr, outsider):
+def test_nobody_opens_another_users_notification(client_for, csr, manager, outsider):
     _overdue_callback(csr)
     reminders.remind_callback_owners()
     reminder = Notification.objects.get()
 
-    assert client_for(outsider).post(reverse("notification_open", args=[reminder.pk])).status_code == 404
+    assert client_for(manager).post(reverse("notification_open", args=[reminder.pk])).status_code == 404
+    # Someone without a role has no inbox at all: notifications may name customers.
+    assert client_for(outsider).get(reverse("notifications")).status_code == 403
+    assert client_for(outsider).post(reverse("notification_open", args=[reminder.pk])).status_code == 403
     reminder.refresh_from_db()
     assert reminder.read_at is None
 

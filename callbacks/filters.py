@@ -15,8 +15,11 @@ class CallbackFilter(django_filters.FilterSet):
         choices=[*Callback.State.choices, (ALL, "All, closed too")],
     )
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices, empty_label="Any urgency")
-    technician = django_filters.ModelChoiceFilter(
-        label="Technician", queryset=technicians(), method="filter_technician", empty_label="Any technician",
+    # (id, username) pairs rather than a model choice: that one reads whole users through a server-side cursor
+    # and a model per option, on the CSR's most used page (issue 8).
+    technician = django_filters.ChoiceFilter(
+        label="Technician", choices=lambda: technicians().values_list("pk", "username"), method="filter_technician",
+        empty_label="Any technician",
     )
     overdue = django_filters.BooleanFilter(label="Overdue", method="filter_overdue",
                                            widget=forms.Select(choices=[("", "Overdue or not"), ("true", "Overdue"),
@@ -32,8 +35,11 @@ class CallbackFilter(django_filters.FilterSet):
     @property
     def qs(self):
         queryset = super().qs
-        # The default view is the work still to do; "all" and each state are explicit choices.
-        if not (self.form.is_bound and self.form.is_valid() and self.form.cleaned_data.get("state")):
+        chosen = self.form.cleaned_data if self.form.is_bound and self.form.is_valid() else {}
+        # The default view is the work still to do; "all" and each state are explicit choices. Overdue callbacks
+        # are open already: saying it twice, PostgreSQL counts the condition twice, expects a single row and
+        # joins every overdue callback before sorting instead of stopping at the page.
+        if not chosen.get("state") and chosen.get("overdue") is not True:
             queryset = queryset.open()
         return queryset
 

@@ -4,7 +4,6 @@ from itertools import chain
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from customers.models import Customer, Job, Site
+from customers.pagination import CappedPaginator
 from customers.phones import phone_digits
 from servicedesk import roles
 
@@ -33,7 +33,7 @@ from .forms import (
     UrgencyTargetForm,
     recent_jobs,
 )
-from .models import Callback, RecoveryStep, TrainingItem, Urgency, UrgencyTarget, checklist
+from .models import Callback, RecoveryStep, TrainingItem, Urgency, UrgencyTarget, checklist, with_jobs_and_people
 
 PAGE_SIZE = 25
 SEARCH_RESULTS = 8
@@ -164,7 +164,8 @@ def repeat_check(request):
 def _list_page(request, callbacks, *, title, template="callbacks/callback_list.html", with_filter=True):
     callback_filter = CallbackFilter(request.GET or None, queryset=callbacks) if with_filter else None
     queryset = callback_filter.qs if with_filter else callbacks.open()
-    page = Paginator(queryset.with_related().overdue_first(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset.for_rows().overdue_first(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = with_jobs_and_people(page.object_list)
     context = {"filter": callback_filter, "page": page, "title": title, "now": timezone.now()}
     if request.htmx and request.htmx.target == "callback-results":
         return render(request, "callbacks/_callback_results.html", context)

@@ -8,11 +8,13 @@ completed visits raise one, as in a shop whose technicians do look at the equipm
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db.models import Exists
+
 from customers.demo import next_id
 from customers.models import Equipment, Job
 from servicedesk import roles
 
-from .models import Discussion, Recommendation, RecommendationEvent, Risk
+from .models import Discussion, LaterVisitsCount, Recommendation, RecommendationEvent, Risk, mentioned_on_a_later_visit
 
 # What technicians recommend, by the kind of equipment they were working on.
 WORK = {
@@ -118,7 +120,7 @@ def create_recommendations(demo):
     sales = [user.pk for user in demo.staff.get(roles.SALES, [])]
     now = demo.now
     recommendations, events, discussions = [], [], []
-    next_rec = next_id(Recommendation)
+    next_rec = first_rec = next_id(Recommendation)
     site, open_here, awaiting_job = None, [], []
     jobs = (
         Job.objects.filter(pk__gte=demo.job_ids.start, pk__lt=demo.job_ids.stop, status=Job.Status.COMPLETED)
@@ -203,6 +205,13 @@ def create_recommendations(demo):
         next_rec += 1
     _settle_without_job(awaiting_job)
     _flush(demo, recommendations, events, discussions)
+    # The state recommendation_record_discussion keeps one discussion at a time, here for all of them at once.
+    Recommendation.objects.filter(pk__gte=first_rec, pk__lt=next_rec).filter(
+        Exists(mentioned_on_a_later_visit())
+    ).update(discussed_on_later_visit=True)
+    # Visits were written back-dated, before any earlier count: no stamp makes the dashboard count every visit
+    # live (exact) until the sweep counts them (recommendation_count_later_visits, run by hand after a seed).
+    LaterVisitsCount.objects.all().delete()
     demo.log(
         f"recommendations: {demo.counts.get('recommendations', 0)}, discussions: {demo.counts.get('discussions', 0)}"
     )

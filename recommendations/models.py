@@ -73,6 +73,14 @@ def _raising_job():
     return Coalesce(OuterRef("raised_on_job"), Value(0))
 
 
+def mentioned_on_a_later_visit():
+    """Discussions that raised the recommendation (OuterRef) with the customer on a visit after the one that raised
+    it: an excuse ("not discussed") is not a mention (seed 001)."""
+    return Discussion.objects.filter(recommendation=OuterRef("pk"), job__isnull=False).exclude(
+        Q(response=Discussion.Response.NOT_DISCUSSED) | Q(job=_raising_job())
+    )
+
+
 def not_yet_reminded(stamp):
     """Recommendations whose follow-up date is not the one stamped in `stamp` (a sweep's "reminded of this date").
     With the outstanding states it is the predicate of a partial index per stamp, so a sweep with nothing left to
@@ -114,11 +122,17 @@ class RecommendationQuerySet(models.QuerySet):
     def with_related(self):
         return self.select_related("customer", "site", "equipment", "owner", "raised_by")
 
-    def with_visits_since_raised(self):
-        """Completed visits at the site after the recommendation was raised, not counting the visit that raised it."""
+    def with_visits_since_raised(self, *, since=None, before=None):
+        """Completed visits at the site after the recommendation was raised, not counting the visit that raised it
+        (only those completed in [since, before) when given: the sweep counts up to its start, the dashboard on)."""
+        window = {}
+        if since is not None:
+            window["completed_at__gte"] = since
+        if before is not None:
+            window["completed_at__lt"] = before
         later_visits = (
             Job.objects.filter(
-                site=OuterRef("site"), status=Job.Status.COMPLETED, completed_at__gt=OuterRef("created_at")
+                site=OuterRef("site"), status=Job.Status.COMPLETED, completed_at__gt=OuterRef("created_at"), **window
             )
             .exclude(pk=_raising_job())
             .order_by()
@@ -141,16 +155,51 @@ class RecommendationQuerySet(models.QuerySet):
         )
 
     def never_discussed_since_raised(self):
-        """Open, with later visits at the site, and not once raised with the customer on any of them (seed 001)."""
-        mentioned_later = Discussion.objects.filter(recommendation=OuterRef("pk"), job__isnull=False).exclude(
-            Q(response=Discussion.Response.NOT_DISCUSSED) | Q(job=_raising_job())
-        )
+        """Open, with later visits at the site, and not once raised with the customer on any of them (seed 001).
+        The live definition, one subquery per row; the dashboard reads the same figures from the kept state
+        (never_discussed_by_owner), and the tests hold the two equal."""
         return (
             self.open()
             .with_visits_since_raised()
             .filter(visits_since_raised__gt=0)
-            .exclude(Exists(mentioned_later))
+            .exclude(Exists(mentioned_on_a_later_visit()))
         )
+
+    def not_yet_discussed_later(self):
+        """Outstanding and never raised with the customer on a visit after the one that raised it (kept state)."""
+        return self.open().filter(discussed_on_later_visit=False)
+
+    def never_discussed_by_owner(self, *, counted_to):
+        """never_discussed_since_raised() per owner — n, most_visits, oldest — in two set-based queries.
+
+        `counted_to` is when the sweep last counted `later_visits` (LaterVisitsCount), None if never. A site
+        with a visit completed since then is counted live; elsewhere the stored count is the figure. So the list
+        is exact for every visit completed and every discussion recorded since the sweep; a visit back-dated
+        before it (an import of old jobs, an edit in the admin) counts from the next run, minutes later.
+        Returns (per-owner aggregates, one row per recommendation at a recently visited site): the caller adds
+        the second into the first, a few rows at most between two sweeps.
+        """
+        candidates = self.not_yet_discussed_later()
+        visited = Job.objects.filter(status=Job.Status.COMPLETED)
+        if counted_to is not None:
+            visited = visited.filter(completed_at__gte=counted_to)
+        recent = visited.order_by().values("site_id")
+        owner = ("owner", "owner__first_name", "owner__last_name", "owner__username")
+        counted = (
+            candidates.filter(later_visits__gt=0).exclude(site__in=recent)
+            .order_by().values(*owner)
+            .annotate(n=Count("pk"), most_visits=models.Max("later_visits"), oldest=models.Min("created_at"))
+            if counted_to is not None else self.none().values(*owner)
+        )
+        base = F("later_visits") if counted_to is not None else Value(0)
+        live = (
+            candidates.filter(site__in=recent)
+            .with_visits_since_raised(since=counted_to)
+            .annotate(visits=base + F("visits_since_raised"))
+            .filter(visits__gt=0)
+            .order_by().values(*owner, "visits", "created_at")
+        )
+        return list(counted), list(live)
 
     def conversion_by_risk(self):
         """Per risk: raised (withdrawn ones were mistakes and do not count), accepted, failed while open."""
@@ -252,6 +301,13 @@ class Recommendation(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     state_changed_at = models.DateTimeField(default=timezone.now)
+    # Kept for the dashboard's "visits since raised, never discussed" (seed 001), which counted the jobs table
+    # per row (eight seconds at a million jobs). Set once by recommendation_record_discussion when the
+    # customer is asked on a later visit; discussions are never edited or deleted, so it never goes back.
+    discussed_on_later_visit = models.BooleanField(default=False, db_default=False, editable=False)
+    # Completed visits at the site since it was raised, up to LaterVisitsCount.counted_to (the sweep's count
+    # for the outstanding ones not yet discussed; see RecommendationQuerySet.never_discussed_by_owner).
+    later_visits = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     objects = RecommendationQuerySet.as_manager()
 
@@ -271,6 +327,20 @@ class Recommendation(models.Model):
                          condition=Q(state__in=["open", "deferred"]) & not_yet_reminded("stale_escalated_for")),
             models.Index(fields=["customer", "-created_at"], name="recommendation_customer"),
             models.Index(fields=["raised_by", "state"], name="recommendation_raised_by"),
+            # The recommendation dashboard (issue 8). Raised in a range, grouped by risk, technician and state,
+            # from the index alone: a year is ~100,000 rows, read without touching the table.
+            models.Index(fields=["created_at"], include=["risk", "raised_by", "state", "price_low", "price_high"],
+                         name="recommendation_raised_at"),
+            # Age of the outstanding ones (~190,000) and the overdue ones per owner, from the index alone.
+            models.Index(fields=["created_at"], include=["raised_by"], name="recommendation_outstanding_age",
+                         condition=Q(state__in=["open", "deferred"])),
+            models.Index(fields=["next_follow_up_on"], include=["owner", "passed_to_sales_at", "raised_by"],
+                         name="recommendation_overdue_owner", condition=Q(state__in=["open", "deferred"])),
+            # Never discussed since raised: the ones with counted later visits, per owner.
+            models.Index(fields=["owner"], include=["later_visits", "created_at", "site", "raised_by"],
+                         name="recommendation_never_discussed",
+                         condition=Q(state__in=["open", "deferred"], discussed_on_later_visit=False,
+                                     later_visits__gt=0)),
         ]
         constraints = [
             models.CheckConstraint(
@@ -320,6 +390,16 @@ class Recommendation(models.Model):
 
     def can_move_to(self, state):
         return state in self.TRANSITIONS.get(self.state, ())
+
+
+class LaterVisitsCount(models.Model):
+    """One row: when the sweep (recommendation_count_later_visits) last counted Recommendation.later_visits.
+    No row means never: the dashboard then counts every visit live."""
+
+    counted_to = models.DateTimeField()
+
+    def __str__(self):
+        return f"Later visits counted to {self.counted_to:%Y-%m-%d %H:%M}"
 
 
 class RecommendationEvent(models.Model):

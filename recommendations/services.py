@@ -8,17 +8,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from customers.models import Job
 from customers.services import ensure_bookable
 from servicedesk import notifications, roles
 
-from .models import Discussion, FollowUpInterval, Recommendation, RecommendationEvent, Risk
+from .models import Discussion, FollowUpInterval, LaterVisitsCount, Recommendation, RecommendationEvent, Risk
 
 State = Recommendation.State
 Response = Discussion.Response
+_COUNT_LATER_VISITS_LOCK = 0x5D_0B_0A_4E  # pg_advisory_xact_lock key of recommendation_count_later_visits
+RECOUNT_DAYS = 3  # how far back a visit entered late (an import, an edit) is picked up by the next count
 
 
 @dataclass(frozen=True)
@@ -148,8 +151,50 @@ def recommendation_record_discussion(*, recommendation, technician, response, no
         )
         if response != Response.NOT_DISCUSSED:
             recommendation.next_follow_up_on = _next_follow_up(recommendation.risk)
-            recommendation.save(update_fields=["next_follow_up_on"])
+            fields = ["next_follow_up_on"]
+            if job is not None and job.pk != recommendation.raised_on_job_id:
+                # Raised again on a later visit: off the "never discussed since raised" list for good (seed 001).
+                recommendation.discussed_on_later_visit = True
+                fields.append("discussed_on_later_visit")
+            recommendation.save(update_fields=fields)
     return discussion
+
+
+def recommendation_count_later_visits(*, days=RECOUNT_DAYS, now=None):
+    """The sweep behind the dashboard's "visits since raised, never discussed": recount the completed visits
+    since raised, up to `now`, of each outstanding recommendation not yet discussed on a later visit at a site
+    with a visit completed in the last `days` days or since the last count (every site with days=None, for
+    after an import of old jobs), and stamp `now`.
+
+    The dashboard counts visits completed after the stamp live, so its figures are exact after every run;
+    running often keeps that live part small, and picks up visits back-dated by up to `days` (an import of
+    yesterday's jobs). Only changed counts are written; an advisory lock makes two runs at once take turns.
+    Returns how many counts changed.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_COUNT_LATER_VISITS_LOCK])
+        candidates = Recommendation.objects.not_yet_discussed_later()
+        last = LaterVisitsCount.objects.values_list("counted_to", flat=True).first()
+        if days is not None and last is not None:
+            since = min(last, now - timedelta(days=days))
+            visited = Job.objects.filter(status=Job.Status.COMPLETED, completed_at__gte=since, completed_at__lt=now)
+            candidates = candidates.filter(site__in=visited.order_by().values("site_id"))
+        counted = (
+            candidates.with_visits_since_raised(before=now)
+            .exclude(later_visits=F("visits_since_raised"))
+            .values("pk")
+        )
+        changed = Recommendation.objects.filter(pk__in=counted).update(
+            later_visits=Subquery(
+                Recommendation.objects.filter(pk=OuterRef("pk")).with_visits_since_raised(before=now)
+                .values("visits_since_raised")[:1]
+            )
+        )
+        LaterVisitsCount.objects.update_or_create(pk=1, defaults={"counted_to": now})
+    return changed
 
 
 def recommendation_accept(

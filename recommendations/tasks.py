@@ -27,3 +27,10 @@ def resend_unsent_reminder_emails():
     from . import reminders
 
     return reminders.resend_unsent_reminder_emails()
+
+
+@shared_task
+def count_later_visits():
+    from . import services
+
+    return services.recommendation_count_later_visits()

@@ -115,6 +115,12 @@ BEAT_SCHEDULE = {
         # The customers' reminder e-mails the mail server refused, once it is back: each exactly once, within a day.
         "crontab": {"minute": "5-59/10"},
     },
+    "count visits since recommendations were raised": {
+        "task": "recommendations.tasks.count_later_visits",
+        # The recommendation dashboard's "visits since raised, never discussed" reads these counts and adds the
+        # visits completed since the last run live: exact either way, and fast when this runs often.
+        "crontab": {"minute": "*/10"},
+    },
     "send recommendation reminders": {
         "task": "recommendations.tasks.send_recommendation_reminders",
         # To customers who opted in; cadences are days, so once a day, mid-morning when people read their mail.
@@ -128,8 +134,15 @@ BEAT_SCHEDULE = {
     "refresh the dashboards' job rollup": {
         "task": "servicedesk.dashboards.rollup.refresh_dashboard_rollup",
         # Recounts the last complete weeks (about 40,000 jobs at a large contractor, a second or less); the
-        # current week is always counted live, so this only decides how soon a late-entered job shows.
+        # current week is always counted live, so this only decides how soon a late-entered job shows. Each run
+        # also rolls up a batch of older weeks not counted yet (a fresh install, a bulk import of history).
         "crontab": {"minute": "*/10"},
+    },
+    "refresh the follow-up dashboard's rollup": {
+        "task": "servicedesk.dashboards.follow_up_rollup.refresh_follow_up_rollup",
+        # Recounts only the weeks whose calls changed since the last run (a few thousand calls); everything since
+        # is counted live, so this only keeps the live part small.
+        "crontab": {"minute": "2-59/10"},
     },
 }
 
@@ -145,7 +158,9 @@ SWEEPS = {
     "send-recommendation-reminders": "recommendations.tasks.send_recommendation_reminders",
     "resend-unsent-emails": "servicedesk.tasks.resend_unsent_emails",
     "resend-unsent-reminder-emails": "recommendations.tasks.resend_unsent_reminder_emails",
+    "count-later-visits": "recommendations.tasks.count_later_visits",
     "refresh-dashboard-rollup": "servicedesk.dashboards.rollup.refresh_dashboard_rollup",
+    "refresh-follow-up-rollup": "servicedesk.dashboards.follow_up_rollup.refresh_follow_up_rollup",
 }
 
 

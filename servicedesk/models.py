@@ -130,3 +130,60 @@ class JobRollupWeek(models.Model):
 
     def __str__(self):
         return f"{self.week} (refreshed {self.refreshed_at:%Y-%m-%d %H:%M})"
+
+
+class FollowUpRollup(models.Model):
+    """Settled follow-up calls per week they fell due × job kind × site type × CSR, pre-counted for the follow-up
+    dashboard (twelve months of a large contractor is 270,000 calls and 450,000 attempts; a few thousand rows here).
+
+    A call is counted here only once it is settled (done, given up or cancelled) before the rollup's cutoff: such a
+    call takes no more attempts and keeps its answers, so its row stays true. What may still come later (a review
+    asked, a referral recorded after the cutoff) and the calls not yet settled are counted live. Callbacks and
+    leads raised from calls are always counted live (few, on a partial index). Written only by
+    servicedesk.dashboards.follow_up_rollup; a week is read from here only once it is listed in FollowUpRollupWeek.
+    """
+
+    class Part(models.TextChoices):
+        CALLS = "calls", "Calls, by the CSR who finished them"
+        ATTEMPTS = "attempts", "Attempts, by the CSR who made them"
+
+    week = models.DateField(help_text="The Monday, in local time, of the week the calls fell due.")
+    kind = models.CharField(max_length=20)
+    site_type = models.CharField(max_length=20)
+    part = models.CharField(max_length=10, choices=Part.choices)
+    # No foreign key: a rollup row must never block deleting a user, and the next refresh corrects it anyway.
+    csr_id = models.IntegerField(null=True, blank=True)
+    cancelled = models.BooleanField(default=False, db_default=False)
+    calls = models.PositiveIntegerField(default=0, db_default=0)
+    made = models.PositiveIntegerField(default=0, db_default=0)
+    reached = models.PositiveIntegerField(default=0, db_default=0)
+    gave_up = models.PositiveIntegerField(default=0, db_default=0)
+    # Customers reached who gave each score, 1 to 5: the distribution, and the exact average.
+    score_1 = models.PositiveIntegerField(default=0, db_default=0)
+    score_2 = models.PositiveIntegerField(default=0, db_default=0)
+    score_3 = models.PositiveIntegerField(default=0, db_default=0)
+    score_4 = models.PositiveIntegerField(default=0, db_default=0)
+    score_5 = models.PositiveIntegerField(default=0, db_default=0)
+    issues = models.PositiveIntegerField(default=0, db_default=0)
+    would_refer = models.PositiveIntegerField(default=0, db_default=0)
+    reviews = models.PositiveIntegerField(default=0, db_default=0)
+    referrals = models.PositiveIntegerField(default=0, db_default=0)
+    attempts = models.PositiveIntegerField(default=0, db_default=0)
+    reached_attempts = models.PositiveIntegerField(default=0, db_default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["week", "kind", "site_type"], name="follow_up_rollup_week")]
+
+    def __str__(self):
+        return f"{self.week} {self.kind} {self.site_type} {self.part} {self.csr_id}: {self.calls}"
+
+
+class FollowUpRollupWeek(models.Model):
+    """A week whose FollowUpRollup rows are complete up to `cutoff`; written in the same transaction as the rows.
+    Every week listed has the same cutoff (each refresh moves them all)."""
+
+    week = models.DateField(unique=True)
+    cutoff = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.week} (up to {self.cutoff:%Y-%m-%d %H:%M})"

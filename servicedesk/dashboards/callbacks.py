@@ -15,6 +15,7 @@ figures add up those groups (every job is in exactly one group, so the sums are 
 No query returns one row per job or per callback.
 """
 
+from dataclasses import replace
 from datetime import timedelta
 from functools import cached_property
 
@@ -26,7 +27,8 @@ from callbacks.models import Callback, Urgency
 from callbacks.services import urgency_targets
 from customers.models import Job
 
-from .callback_pass import STEPS, callback_pass
+from .callback_pass import GROUPINGS, STEPS, callback_pass
+from .filters import technician_condition
 from .rollup import JobCounts
 from .tables import Chart, Column, Panels, Table, person, rate
 
@@ -62,11 +64,13 @@ class CallbackDashboard(Panels):
     TABLES = ("summary", "technicians", "job_kinds", "weekly", "root_causes", "repeats", "response",
               "recovery_steps", "cost", "open_by_age", "fixes")
 
-    def __init__(self, scope, now=None, groupings=None):
+    def __init__(self, scope, now=None, groupings=None, technician=None):
         self.scope = scope
         self.now = now or timezone.now()
         # The callback groupings to compute (callback_pass.GROUPINGS); pages that show a few tables name theirs.
         self.groupings = groupings
+        # A technician whose own figures (technician_dashboard) come from this page's pass over the callbacks.
+        self.technician = technician
 
     # --- shared querysets and counts
 
@@ -82,15 +86,28 @@ class CallbackDashboard(Panels):
     @cached_property
     def jobs(self):
         """Completed jobs in scope per (week, kind, lead) and per helper (rollup.JobCounts)."""
-        return JobCounts(self.scope)
+        # Only the technicians table reads the counts per technician, and it always comes with the per-helper
+        # callbacks: a page without those (the scorecard) reads a technician's jobs from the rollup.
+        return JobCounts(self.scope, per_technician=self.groupings is None or "helper" in self.groupings)
 
     @cached_property
     def facts(self):
         """Every callback figure, grouped the ways the tables need, from one pass (callback_pass)."""
         callbacks = self._on_jobs_in_scope(Callback.objects.all())
-        if self.groupings is None:
-            return callback_pass(callbacks, now=self.now)
-        return callback_pass(callbacks, now=self.now, groupings=self.groupings)
+        groupings = {} if self.groupings is None else {"groupings": self.groupings}
+        if self.technician is not None:
+            groupings.update(mine=technician_condition(self.technician, prefix="job__"),
+                             mine_groupings=self.groupings or tuple(GROUPINGS))
+        return callback_pass(callbacks, now=self.now, **groupings)
+
+    def technician_dashboard(self):
+        """The same figures for the jobs of `technician` alone (the scope with the technician filter), their
+        callback figures taken from this dashboard's pass instead of a second one."""
+        mine = CallbackDashboard(replace(self.scope, technician=self.technician), now=self.now,
+                                 groupings=self.groupings)
+        suffix = ":mine"
+        mine.facts = {label[:-len(suffix)]: rows for label, rows in self.facts.items() if label.endswith(suffix)}
+        return mine
 
     @cached_property
     def job_groups(self):
@@ -103,10 +120,12 @@ class CallbackDashboard(Panels):
         return [(row["k_week"], row["k_kind"], row["k_tech"], row["came_back"]) for row in self.facts["week"]]
 
     @staticmethod
-    def _sum_by(groups, key):
+    def _sum_by(groups, position):
+        """{group[position]: total} over (week, kind, lead, n) groups (thousands of them over a year)."""
         sums = {}
         for group in groups:
-            sums[key(group)] = sums.get(key(group), 0) + group[-1]
+            key = group[position]
+            sums[key] = sums.get(key, 0) + group[-1]
         return sums
 
     @cached_property
@@ -147,7 +166,7 @@ class CallbackDashboard(Panels):
             row[field] += n
 
         for field, groups in (("jobs", self.job_groups), ("came_back", self.came_back_groups)):
-            for user_id, n in self._sum_by(groups, lambda group: group[2]).items():
+            for user_id, n in self._sum_by(groups, 2).items():
                 add(user_id, field, n)
         for user_id, n in self.jobs.helpers.items():
             add(user_id, "jobs", n)
@@ -174,8 +193,8 @@ class CallbackDashboard(Panels):
                      note="Caused by: the lead technician and the helpers on the original job.")
 
     def job_kinds(self):
-        jobs = self._sum_by(self.job_groups, lambda group: group[1])
-        came_back = self._sum_by(self.came_back_groups, lambda group: group[1])
+        jobs = self._sum_by(self.job_groups, 1)
+        came_back = self._sum_by(self.came_back_groups, 1)
         labels = dict(Job.Kind.choices)
         rows = [
             {"kind": labels.get(kind, kind), "jobs": n, "came_back": came_back.get(kind, 0),
@@ -192,8 +211,8 @@ class CallbackDashboard(Panels):
                      chart=Chart("bar", "kind", ["rate"], axis="Callback rate (%)"))
 
     def weekly(self):
-        jobs = self._sum_by(self.job_groups, lambda group: group[0])
-        came_back = self._sum_by(self.came_back_groups, lambda group: group[0])
+        jobs = self._sum_by(self.job_groups, 0)
+        came_back = self._sum_by(self.came_back_groups, 0)
         rows = []
         week = self.scope.first_day - timedelta(days=self.scope.first_day.weekday())
         while week <= self.scope.last_day:
@@ -244,9 +263,9 @@ class CallbackDashboard(Panels):
                      note="Faulty part is set against the under-1% baseline: faulty-part callbacks per 100 completed "
                           "jobs above 1 are flagged.")
 
-    def _by_cause(self):
+    def _by_cause(self, grouping="cause"):
         """Counted callbacks per root cause, most first (the Pareto order)."""
-        return sorted(self.facts["cause"], key=lambda row: (-row["callbacks"], row["k_text"]))
+        return sorted(self.facts[grouping], key=lambda row: (-row["callbacks"], row["k_text"]))
 
     def repeats(self):
         totals = self.totals
@@ -321,7 +340,7 @@ class CallbackDashboard(Panels):
         labels = {**dict(RootCause.choices), "": NOT_YET_FOUND}
         keys = ("callbacks", "labour_hours", "parts_cost", "no_charge_visits")
         rows = [{**{key: row[key] for key in keys}, "cause": labels.get(row["k_text"], row["k_text"])}
-                for row in self._by_cause()]
+                for row in self._by_cause("cost")]
         if rows:
             rows.append({
                 "cause": "All callbacks",

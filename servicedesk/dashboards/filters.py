@@ -106,10 +106,7 @@ class Scope:
     def filter_jobs(self, queryset, *, prefix):
         """The technician, kind and site type filters on `queryset`, whose job is reached through `prefix`."""
         if self.technician is not None:
-            helped = Job.helpers.through.objects.filter(user=self.technician).values("job_id")
-            queryset = queryset.filter(
-                Q(**{f"{prefix}lead_technician": self.technician}) | Q(**{f"{prefix}pk__in": helped})
-            )
+            queryset = queryset.filter(technician_condition(self.technician, prefix=prefix))
         if self.kind:
             queryset = queryset.filter(**{f"{prefix}kind": self.kind})
         if self.site_type:
@@ -142,6 +139,12 @@ class Scope:
     @property
     def last_day(self):
         return timezone.localtime(self.end).date() - timedelta(days=1)
+
+
+def technician_condition(technician, *, prefix):
+    """The jobs (reached through `prefix`) the technician led or helped on."""
+    helped = Job.helpers.through.objects.filter(user=technician).values("job_id")
+    return Q(**{f"{prefix}lead_technician": technician}) | Q(**{f"{prefix}pk__in": helped})
 
 
 def _midnight(day):

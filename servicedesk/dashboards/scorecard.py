@@ -43,9 +43,11 @@ class Scorecard(Panels):
 
     def __init__(self, technician, start, end, today=None):
         self.technician = technician
-        self.scope = Scope(start=start, end=end, technician=technician)
-        self.team = CallbackDashboard(Scope(start=start, end=end), groupings=("total",))
-        self.mine = CallbackDashboard(self.scope, groupings=("total", "cause"))
+        # The team's figures and the technician's from one pass over the team's callbacks.
+        self.team = CallbackDashboard(Scope(start=start, end=end), groupings=("total", "cause"),
+                                      technician=technician)
+        self.mine = self.team.technician_dashboard()
+        self.scope = self.mine.scope
         self.today = today or timezone.localdate()
 
     def callback_rate(self):

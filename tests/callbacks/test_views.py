@@ -332,8 +332,8 @@ def test_list_query_count_does_not_grow_with_rows(client_for, csr, django_assert
     client = client_for(csr)
     client.get(reverse("callbacks:list"))
 
-    # session, user, roles, unread notifications, technicians for the filter, count, page
-    with django_assert_num_queries(7):
+    # session, user, roles, count, page, its jobs, their people, unread notifications, technicians for the filter
+    with django_assert_num_queries(9):
         response = client.get(reverse("callbacks:list"))
     assert len(response.context["page"].object_list) == rows
 

@@ -36,11 +36,22 @@ class RecommendationEventFactory(factory.django.DjangoModelFactory):
 class DiscussionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Discussion
+        skip_postgeneration_save = True
 
     recommendation = factory.SubFactory(RecommendationFactory)
     job = factory.SubFactory(JobFactory, site=factory.SelfAttribute("..recommendation.site"))
     technician = factory.LazyAttribute(lambda d: d.job.lead_technician if d.job else d.recommendation.owner)
     response = Discussion.Response.INTERESTED
+
+    @factory.post_generation
+    def keep_state(discussion, create, extracted, **kwargs):
+        """What recommendation_record_discussion keeps on the recommendation (discussed on a later visit)."""
+        recommendation = discussion.recommendation
+        if create and discussion.job_id is not None and discussion.job_id != recommendation.raised_on_job_id and (
+            discussion.response != Discussion.Response.NOT_DISCUSSED
+        ):
+            Recommendation.objects.filter(pk=recommendation.pk).update(discussed_on_later_visit=True)
+            recommendation.discussed_on_later_visit = True
 
 
 def completed_visit(site, *, days_ago, technician=None, **kwargs):

@@ -10,13 +10,16 @@ from datetime import timedelta
 
 from django.core import mail
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from callbacks.models import FollowUpCall
-from recommendations.models import CustomerReminder, Risk
+from recommendations.models import CustomerReminder, Recommendation, Risk
+from recommendations.services import recommendation_count_later_visits
 from servicedesk import roles
+from servicedesk.dashboards.follow_up_rollup import refresh as refresh_follow_up_rollup
 from servicedesk.dashboards.rollup import refresh as refresh_rollup
-from servicedesk.models import JobRollup, Notification, WorkerHeartbeat
+from servicedesk.models import FollowUpRollup, JobRollup, Notification, WorkerHeartbeat
 from tests.callbacks.call_factories import FollowUpCallFactory
 from tests.callbacks.factories import CallbackFactory
 from tests.callbacks.test_calls_concurrency import _completed_jobs
@@ -43,6 +46,8 @@ def measure(outbox=None):
         "e-mailed customer reminders": CustomerReminder.objects.exclude(emailed_at=None).count(),
         "heartbeats": WorkerHeartbeat.objects.count(),
         "job rollup rows": JobRollup.objects.count(),
+        "follow-up rollup rows": FollowUpRollup.objects.count(),
+        "later visits counted": Recommendation.objects.aggregate(n=Sum("later_visits"))["n"] or 0,
         "e-mails": len(mail.outbox if outbox is None else outbox),
     }
 
@@ -69,7 +74,14 @@ def everything_due():
     tomorrow_morning = (timezone.localtime(now) + timedelta(days=1)).replace(hour=9, minute=0, second=0)
     for _ in range(2):  # technicians with a visit tomorrow
         JobFactory(lead_technician=TechnicianFactory(), scheduled_start=tomorrow_morning)
+    # Raised ten days ago, visited since, never discussed: the count of later visits finds the visit.
+    visited = RecommendationFactory(created_at=now - timedelta(days=10))
+    JobFactory(site=visited.site, customer=visited.customer, completed=True, kind="estimate",
+               scheduled_start=now - timedelta(days=2))
     # A complete past week for the rollup (an estimate: it has no follow-up call to confuse the count above).
+    # A follow-up call made two weeks ago: the follow-up rollup's one row.
+    FollowUpCallFactory(due_at=now - timedelta(days=15), state="done", attempts=1, outcome="reached", satisfaction=5,
+                        completed_by=csr, completed_at=now - timedelta(days=15))
     JobFactory(completed=True, kind="estimate", scheduled_start=now - timedelta(days=15))
     # A reminder e-mail to a customer that the mail server refused half an hour ago: still to send.
     reminded = RecommendationFactory(site=SiteFactory(customer=CustomerFactory(reminders_opt_in=True)))
@@ -94,6 +106,9 @@ def everything_due():
         "recommendations.tasks.resend_unsent_reminder_emails": {"e-mailed customer reminders": 1, "e-mails": 1},
         "callbacks.tasks.send_briefing_digests": {"briefing notifications": 2, "e-mails": 2},
         "servicedesk.dashboards.rollup.refresh_dashboard_rollup": {"job rollup rows": _rollup_rows()},
+        "servicedesk.dashboards.follow_up_rollup.refresh_follow_up_rollup": {
+            "follow-up rollup rows": _follow_up_rollup_rows()},
+        "recommendations.tasks.count_later_visits": {"later visits counted": _later_visits()},
         "servicedesk.tasks.resend_unsent_emails": {"e-mails": 1},
     }
 
@@ -108,6 +123,28 @@ def _rollup_rows():
         with transaction.atomic():
             refresh_rollup()
             rows = JobRollup.objects.count()
+            raise _Undo
+    except _Undo:
+        return rows
+
+
+def _later_visits():
+    """How many later visits one count finds for the rows above (counted once, then undone)."""
+    try:
+        with transaction.atomic():
+            recommendation_count_later_visits()
+            visits = measure()["later visits counted"]
+            raise _Undo
+    except _Undo:
+        return visits
+
+
+def _follow_up_rollup_rows():
+    """How many rows one follow-up rollup refresh writes for the rows above (refreshed once, then undone)."""
+    try:
+        with transaction.atomic():
+            refresh_follow_up_rollup()
+            rows = FollowUpRollup.objects.count()
             raise _Undo
     except _Undo:
         return rows

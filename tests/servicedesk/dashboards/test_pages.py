@@ -146,7 +146,7 @@ def test_scorecard_csv(client_for, alice):
 
 PAGES = [
     ("dashboards:callbacks", (), 11),
-    ("dashboards:recommendations", (), 12),
+    ("dashboards:recommendations", (), 11),  # 12 once the later-visits sweep has run (its counted rows)
     ("dashboards:technicians", (), 12),
 ]
 

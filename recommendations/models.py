@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,8 @@ from django.utils import timezone
 from customers.models import Customer, Equipment, Job, Site
 from servicedesk import roles
 
+# How long outstanding recommendations have waited: (name, raised less than this many days before today).
+AGE_BUCKETS = [("under_30_days", 30), ("30_to_90_days", 90), ("90_to_180_days", 180), ("over_180_days", None)]
 PHOTO_EXTENSIONS = ["jpg", "jpeg", "png", "gif", "webp", "heic"]
 # The first bytes of each accepted format: the extension alone says nothing about what was uploaded.
 _IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a")
@@ -221,16 +223,39 @@ class RecommendationQuerySet(models.QuerySet):
             .order_by(*group_by)
         )
 
-    def age_of_open(self, today=None):
-        """How long open recommendations have waited, in buckets, plus the oldest one's raised date."""
+    def outstanding_by_owner(self, today=None):
+        """The outstanding ones grouped by owner, age bucket (AGE_BUCKETS, as in age_of_open), overdue follow-up
+        and passed to sales: n, oldest raised, oldest due. What the dashboard's age and stale-lead tables add up,
+        in one pass over one partial index (~190,000 rows at a large contractor, grouped into a few hundred)."""
         today = today or timezone.localdate()
-        now = timezone.make_aware(datetime.combine(today, time.min))
-        buckets = {
-            "under_30_days": Q(created_at__gt=now - timedelta(days=30)),
-            "30_to_90_days": Q(created_at__lte=now - timedelta(days=30), created_at__gt=now - timedelta(days=90)),
-            "90_to_180_days": Q(created_at__lte=now - timedelta(days=90), created_at__gt=now - timedelta(days=180)),
-            "over_180_days": Q(created_at__lte=now - timedelta(days=180)),
-        }
+        midnight = timezone.make_aware(datetime.combine(today, time.min))
+        age = models.Case(
+            *(models.When(created_at__gt=midnight - timedelta(days=days), then=Value(index))
+              for index, (_, days) in enumerate(AGE_BUCKETS[:-1])),
+            default=Value(len(AGE_BUCKETS) - 1),
+            output_field=models.IntegerField(),
+        )
+        return (
+            self.open().order_by()
+            .values("owner", age_bucket=age,
+                    overdue=ExpressionWrapper(Q(next_follow_up_on__lt=today), output_field=models.BooleanField()),
+                    with_sales=ExpressionWrapper(Q(passed_to_sales_at__isnull=False),
+                                                 output_field=models.BooleanField()))
+            # COUNT(*), not COUNT(id): the id is not in the index, and reading it would mean visiting the table.
+            .annotate(n=Count("*"), oldest=models.Min("created_at"), oldest_due=models.Min("next_follow_up_on"))
+        )
+
+    def age_of_open(self, today=None):
+        """How long open recommendations have waited, in buckets (AGE_BUCKETS), plus the oldest one's raised date."""
+        today = today or timezone.localdate()
+        midnight = timezone.make_aware(datetime.combine(today, time.min))
+        buckets, newer_than = {}, None
+        for name, days in AGE_BUCKETS:
+            condition = Q(created_at__lte=newer_than) if newer_than is not None else Q()
+            if days is not None:
+                newer_than = midnight - timedelta(days=days)
+                condition &= Q(created_at__gt=newer_than)
+            buckets[name] = condition
         return self.open().aggregate(
             total=Count("pk"),
             oldest=models.Min("created_at"),
@@ -331,11 +356,11 @@ class Recommendation(models.Model):
             # from the index alone: a year is ~100,000 rows, read without touching the table.
             models.Index(fields=["created_at"], include=["risk", "raised_by", "state", "price_low", "price_high"],
                          name="recommendation_raised_at"),
-            # Age of the outstanding ones (~190,000) and the overdue ones per owner, from the index alone.
-            models.Index(fields=["created_at"], include=["raised_by"], name="recommendation_outstanding_age",
-                         condition=Q(state__in=["open", "deferred"])),
-            models.Index(fields=["next_follow_up_on"], include=["owner", "passed_to_sales_at", "raised_by"],
-                         name="recommendation_overdue_owner", condition=Q(state__in=["open", "deferred"])),
+            # The outstanding ones (~190,000) by owner, age and overdue follow-up in one pass (outstanding_by_owner),
+            # from the index alone.
+            models.Index(fields=["owner"], include=["created_at", "next_follow_up_on", "passed_to_sales_at",
+                                                    "raised_by"],
+                         name="recommendation_outstanding", condition=Q(state__in=["open", "deferred"])),
             # Never discussed since raised: the ones with counted later visits, per owner.
             models.Index(fields=["owner"], include=["later_visits", "created_at", "site", "raised_by"],
                          name="recommendation_never_discussed",

@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from recommendations.models import Recommendation, Risk
@@ -110,3 +111,38 @@ def test_nothing_raised_shows_dashes(db):
     assert [cells[2][1] for cells in funnel.cells] == ["—"] * 6
     assert funnel.extra["value_low"] is None
     assert dashboard.by_risk().rows == []
+
+
+@pytest.mark.parametrize("filters", [{}, {"kind": "service_call"}, {"site_type": "residential"}])
+def test_age_and_stale_leads_from_one_pass_equal_the_live_definitions(alice, bob, filters):
+    """Each bucket's edges (exactly 30, 90 and 180 days before today's midnight), a follow-up due today (not
+    overdue) and yesterday (overdue), some passed to sales, deferred ones, and answered ones that do not count."""
+    midnight = timezone.make_aware(timezone.datetime.combine(timezone.localdate(), timezone.datetime.min.time()))
+    today = timezone.localdate()
+    for days in (0, 29, 30, 31, 89, 90, 91, 179, 180, 181, 900):
+        for owner, due_in, sales in ((alice, -1, False), (bob, 0, True), (alice, -30, True)):
+            RecommendationFactory(owner=owner, created_at=midnight - timedelta(days=days),
+                                  next_follow_up_on=today + timedelta(days=due_in),
+                                  passed_to_sales_at=timezone.now() if sales else None)
+    RecommendationFactory(owner=bob, state=State.DEFERRED, deferred_until=today + timedelta(days=5),
+                          next_follow_up_on=today - timedelta(days=3))
+    RecommendationFactory(owner=bob, state=State.DECLINED, decline_reason="No", next_follow_up_on=today - timedelta(3))
+    dashboard = _dashboard(**filters)
+    live = dashboard._filtered(Recommendation.objects.all())
+
+    figures = live.age_of_open(today=today)
+    table = dashboard.age_of_open()
+    assert [row["n"] for row in table.rows] == [figures[name] for name in
+                                                ("under_30_days", "30_to_90_days", "90_to_180_days", "over_180_days")]
+    assert table.extra == {"total": figures["total"], "oldest": figures["oldest"]}
+    overdue = {
+        row["owner"]: (row["n"], row["with_sales"], row["oldest_due"])
+        for row in live.overdue(today=today).values("owner").annotate(
+            n=Count("pk"), with_sales=Count("pk", filter=Q(passed_to_sales_at__isnull=False)),
+            oldest_due=Min("next_follow_up_on"))
+    }
+    names = {alice.pk: "Alice Ames", bob.pk: "Bob Byrne"}
+    assert {row["owner"]: (row["n"], row["with_sales"], row["oldest_due"]) for row in dashboard.stale_leads().rows} \
+        == {names[owner]: figures for owner, figures in overdue.items()}
+    if not filters:
+        assert table.extra["total"] == 34 and overdue[bob.pk][0] == 1

@@ -175,7 +175,8 @@ class TeamList(Panels):
             Recommendation.objects.filter(created_at__gte=scope.start, created_at__lt=scope.end)
             .exclude(state=State.WITHDRAWN)
             .values("raised_by")
-            .annotate(n=Count("pk"), accepted=Count("pk", filter=Q(state=State.ACCEPTED)))
+            # Not COUNT(id): the raised-at covering index has no id, and reading it would mean visiting the table.
+            .annotate(n=Count("*"), accepted=Count("state", filter=Q(state=State.ACCEPTED)))
         )
         for result in raised:
             if result["raised_by"] in rows:

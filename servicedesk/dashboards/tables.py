@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.http import StreamingHttpResponse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 
 DASH = "—"
@@ -101,6 +103,12 @@ class Table:
             yield [(column, column.display(row.get(column.key)), row.get(f"{column.key}_url"))
                    for column in self.columns]
 
+    def body(self):
+        """The table's <tr>s: the first cell a row header, figures right-aligned, linked where the row says.
+        Built here as the admin builds its result rows: through the template engine, cell by cell, the weekly
+        tables' hundreds of cells were a third of a dashboard's time (issue 8)."""
+        return format_html_join("\n", "<tr>{}</tr>", ((_row_html(cells),) for cells in self.cells))
+
     def chart_data(self):
         """The JSON the page embeds (json_script) for static/js/dashboards.js."""
         if self.chart is None or not self.rows:
@@ -147,6 +155,17 @@ class Panels:
 
     def table(self, slug):
         return getattr(self, slug)() if slug in self.TABLES else None
+
+
+def _row_html(cells):
+    html = []
+    for index, (column, value, url) in enumerate(cells):
+        content = format_html('<a href="{}">{}</a>', url, value) if url else value
+        if index == 0:
+            html.append(format_html('<th scope="row">{}</th>', content))
+        else:
+            html.append(format_html("<td{}>{}</td>", mark_safe(' class="text-end"') if column.numeric else "", content))
+    return mark_safe("".join(html))
 
 
 def _number(value):

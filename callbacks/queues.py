@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from servicedesk.bulk import count_each
 
-from .models import Callback, FollowUpCall
+from .models import Callback, FollowUpCall, with_jobs_and_people
 
 State = Callback.State
 
@@ -64,8 +64,6 @@ def calls_due(now=None, limit=5):
 
 
 def open_callbacks(limit=10):
-    return (
-        Callback.objects.open()
-        .select_related("customer", "site", "job__lead_technician", "revisit_job__lead_technician", "assigned_to")
-        .overdue_first()[:limit]
-    )
+    """The first open callbacks, overdue first, as the list shows them (for_rows: joining every related table
+    made PostgreSQL plan for ~25 ms a query it ran in 1)."""
+    return with_jobs_and_people(Callback.objects.open().for_rows().overdue_first()[:limit])

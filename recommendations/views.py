@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from customers.models import Job
+from customers.pagination import CappedPaginator
 from servicedesk import roles
 
 from . import services
@@ -338,7 +339,7 @@ def recommendation_list(request):
         .order_by("next_follow_up_on", "pk")
     )
     recommendation_filter = RecommendationFilter(request.GET, queryset=recommendations)
-    page = Paginator(recommendation_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(recommendation_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "recommendations/list.html", {"filter": recommendation_filter, "page": page})
 
 

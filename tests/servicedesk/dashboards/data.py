@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from callbacks.models import Callback
 from customers.models import Job, Site
+from servicedesk.dashboards.filters import Scope, _midnight
+from servicedesk.dashboards.rollup import monday
 from tests.callbacks.factories import CallbackFactory
 from tests.factories import EquipmentFactory, JobFactory, SiteFactory
 
@@ -54,3 +56,20 @@ def callback(job, *, root_cause="", state=None, days_after=2, **kwargs):
     if state == State.CLOSED:
         extra["closed_at"] = logged_at + timedelta(days=2)
     return CallbackFactory(job=job, root_cause=root_cause, state=state, logged_at=logged_at, **{**extra, **kwargs})
+
+
+def ranges_and_filters(technician):
+    """The ranges and filters a rolled-up figure must agree with the live count on."""
+    today = timezone.localdate()
+    year = Scope(start=_midnight(today - timedelta(days=365)), end=_midnight(today + timedelta(days=1)))
+    # Starts on a Wednesday and ends on a Thursday: partial weeks at both ends.
+    wednesday = monday(today) - timedelta(weeks=8) + timedelta(days=2)
+    mid_week = Scope(start=_midnight(wednesday), end=_midnight(wednesday + timedelta(days=36)))
+    return [
+        year,
+        mid_week,
+        Scope(start=year.start, end=year.end, kind=Job.Kind.INSTALL),
+        Scope(start=year.start, end=year.end, site_type=Site.SiteType.RESIDENTIAL),
+        Scope(start=year.start, end=year.end, kind=Job.Kind.SERVICE_CALL, site_type=Site.SiteType.RESIDENTIAL),
+        Scope(start=year.start, end=year.end, technician=technician),
+    ]

@@ -18,7 +18,6 @@ from callbacks.calls import (
 )
 from callbacks.models import CallAttempt, FollowUpCall
 from customers.models import Job, Site
-from servicedesk.dashboards.filters import Scope, _midnight
 from servicedesk.dashboards.follow_up_rollup import refresh, refresh_follow_up_rollup
 from servicedesk.dashboards.follow_ups import FollowUpDashboard
 from servicedesk.dashboards.rollup import monday
@@ -26,7 +25,7 @@ from servicedesk.models import FollowUpRollup, FollowUpRollupWeek
 from tests.callbacks.call_factories import FollowUpCallFactory
 from tests.factories import UserFactory
 
-from .data import completed_job
+from .data import completed_job, ranges_and_filters
 
 pytestmark = pytest.mark.django_db
 State, Outcome = FollowUpCall.State, FollowUpCall.Outcome
@@ -79,22 +78,6 @@ def _data(alice, bob, carol):
     return {"carla": carla, "dana": dana, **calls}
 
 
-def _scopes(alice):
-    today = timezone.localdate()
-    year = Scope(start=_midnight(today - timedelta(days=365)), end=_midnight(today + timedelta(days=1)))
-    # Starts on a Wednesday and ends on a Thursday: partial weeks at both ends.
-    wednesday = monday(today) - timedelta(weeks=8) + timedelta(days=2)
-    mid_week = Scope(start=_midnight(wednesday), end=_midnight(wednesday + timedelta(days=36)))
-    return [
-        year,
-        mid_week,
-        Scope(start=year.start, end=year.end, kind=Job.Kind.INSTALL),
-        Scope(start=year.start, end=year.end, site_type=Site.SiteType.RESIDENTIAL),
-        Scope(start=year.start, end=year.end, kind=Job.Kind.SERVICE_CALL, site_type=Site.SiteType.RESIDENTIAL),
-        Scope(start=year.start, end=year.end, technician=alice),
-    ]
-
-
 def _figures(scope):
     dashboard = FollowUpDashboard(scope)
     tables = {table.slug: table for table in dashboard.tables()}
@@ -124,7 +107,7 @@ def _rolled(scope):
 
 def test_the_rollup_gives_the_live_figures_for_every_range_and_filter(alice, bob, carol):
     _data(alice, bob, carol)
-    scopes = _scopes(alice)
+    scopes = ranges_and_filters(alice)
     live = _live(scopes)
     assert live[0]["extra"]["made_rate"] is not None and live[0]["per_csr"], "the data set shows something"
 
@@ -141,7 +124,7 @@ def test_what_happens_after_the_rollup_ran_is_counted_live(alice, bob, carol):
     carla, dana = calls["carla"], calls["dana"]
     FollowUpCall.objects.filter(pk=calls["happy 30"].pk).update(review_requested_at=None)
     refresh()
-    scopes = _scopes(alice)
+    scopes = ranges_and_filters(alice)
     before = [_figures(scope) for scope in scopes]
 
     # Calls of rolled-up weeks: the one in the queue is reached, the untried one given up on a wrong number; a
@@ -198,7 +181,7 @@ def test_the_rolled_up_dashboard_makes_three_queries_however_many_calls(alice, b
                                                                          django_assert_num_queries):
     _data(alice, bob, carol)
     refresh()
-    scope = _scopes(alice)[0]
+    scope = ranges_and_filters(alice)[0]
     # The rolled-up weeks, every figure in one statement, the CSRs' names.
     with django_assert_num_queries(3):
         FollowUpDashboard(scope).tables()

@@ -19,7 +19,7 @@ from servicedesk.dashboards.rollup import REFRESH_WEEKS, JobCounts, monday, refr
 from servicedesk.dashboards.scorecard import Scorecard
 from servicedesk.models import JobRollup, JobRollupWeek
 
-from .data import RootCause, callback, completed_job
+from .data import RootCause, callback, completed_job, ranges_and_filters
 
 pytestmark = pytest.mark.django_db
 
@@ -54,24 +54,9 @@ def _rollup_rows():
     return sorted(rows, key=lambda row: tuple(str(value) for value in row))
 
 
-def _scopes(alice):
-    today = timezone.localdate()
-    year = Scope(start=_midnight(today - timedelta(days=365)), end=_midnight(today + timedelta(days=1)))
-    # Starts on a Wednesday and ends on a Thursday: partial weeks at both ends.
-    wednesday = monday(today) - timedelta(weeks=8) + timedelta(days=2)
-    mid_week = Scope(start=_midnight(wednesday), end=_midnight(wednesday + timedelta(days=36)))
-    return [
-        year,
-        mid_week,
-        Scope(start=year.start, end=year.end, kind=Job.Kind.INSTALL),
-        Scope(start=year.start, end=year.end, site_type=Site.SiteType.RESIDENTIAL),
-        Scope(start=year.start, end=year.end, technician=alice),
-    ]
-
-
 def test_the_rollup_gives_the_live_figures_for_every_range_and_filter(alice, bob, carol):
     _data(alice, bob, carol)
-    scopes = _scopes(alice)
+    scopes = ranges_and_filters(alice)
     live = [_figures(scope) for scope in scopes]
     assert live[0]["totals"]["jobs"] == 23 and live[0]["totals"]["came_back"] == 2
 
@@ -137,7 +122,7 @@ def _forget_the_rollup():
 
 def test_the_sweep_rolls_up_the_history_it_has_not_counted_a_batch_per_run_newest_first(alice, bob, carol):
     _data(alice, bob, carol)  # jobs up to 370 days ago
-    scopes = _scopes(alice)
+    scopes = ranges_and_filters(alice)
     live = [_figures(scope) for scope in scopes]
     refresh(weeks=None)
     complete = _rollup_rows()
@@ -172,7 +157,7 @@ def _per_week_and_kind(counts):
 
 def test_a_technicians_jobs_come_from_the_rollup_and_match_the_live_count(alice, bob, carol):
     _data(alice, bob, carol)
-    scopes = [replace(scope, technician=technician) for scope in _scopes(alice)[:4]
+    scopes = [replace(scope, technician=technician) for scope in ranges_and_filters(alice)[:4]
               for technician in (alice, bob, carol)]
     live = [_per_week_and_kind(JobCounts(scope, per_technician=False)) for scope in scopes]
     assert sum(live[0].values()) == 12, "alice led 11 jobs in the year (a revisit does not count), helped on 1"
@@ -187,7 +172,7 @@ def test_a_technicians_jobs_come_from_the_rollup_and_match_the_live_count(alice,
 
 def test_the_scorecard_reads_the_same_figures_from_the_rollup_and_counts_today_at_once(alice, bob, carol):
     _data(alice, bob, carol)
-    year = _scopes(alice)[0]
+    year = ranges_and_filters(alice)[0]
     live = {technician: Scorecard(technician, year.start, year.end).callback_rate().rows
             for technician in (alice, bob, carol)}
 
@@ -204,7 +189,7 @@ def test_the_scorecard_reads_the_same_figures_from_the_rollup_and_counts_today_a
 def test_a_technicians_figures_from_the_team_pass_equal_their_own_dashboard(alice, bob, carol):
     _data(alice, bob, carol)
     refresh(weeks=None)
-    for scope in _scopes(alice)[:2]:
+    for scope in ranges_and_filters(alice)[:2]:
         for technician in (alice, bob, carol):
             shared = CallbackDashboard(scope, technician=technician).technician_dashboard()
             own = CallbackDashboard(replace(scope, technician=technician))
@@ -223,7 +208,7 @@ def test_the_demo_company_is_loaded_with_its_history_rolled_up():
     first_week = monday(timezone.localtime(first).date())
 
     assert JobRollupWeek.objects.count() == (this_week - first_week).days // 7
-    scope = _scopes(None)[0]
+    scope = ranges_and_filters(None)[0]
     rolled = _figures(scope)
     _forget_the_rollup()
     assert _figures(scope) == rolled

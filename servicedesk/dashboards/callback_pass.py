@@ -10,9 +10,9 @@ technician, per helper, and in total), each branch with only the measures its ta
 columns the requested groupings read; the groupings that count jobs, not callbacks, read the counted callbacks' jobs
 once each (`j`). Every figure is still an aggregate computed in the database; Python only picks the rows apart.
 
-The look-ups into the jobs table (the original job, and the revisit only for the groupings that need it) read
-only the covering index job_figures (customers migration), never the table: at a million jobs that replaced a
-parallel scan of every job and halved the pass.
+The facts of a callback's job and revisit job that the pass reads (completed_at, kind, lead, status; the revisit's
+lead and no_charge) are kept on the callback (Callback.job_*, revisit_*, by triggers): the CTE reads the callbacks
+table alone. A look-up per callback into the jobs (even from the covering index job_figures) was most of the pass.
 """
 
 from datetime import date, timedelta
@@ -53,9 +53,9 @@ def _columns(now, *, steps, revisit):
     resolved = Q(state__in=RESOLVED)
     columns = {
         "c_job": F("job_id"),
-        "c_week": Cast(TruncWeek("job__completed_at"), DateField()),
-        "c_kind": F("job__kind"),
-        "c_lead": F("job__lead_technician"),
+        "c_week": Cast(TruncWeek("job_completed_at"), DateField()),
+        "c_kind": F("job_kind"),
+        "c_lead": F("job_lead_id"),
         "c_cause": F("root_cause"),
         "c_urgency": F("urgency"),
         "c_counted": _flag(counted),
@@ -76,9 +76,8 @@ def _columns(now, *, steps, revisit):
         "c_parts": F("parts_cost"),
     }
     if revisit:
-        # A second look-up per callback (into the revisit job): only for the groupings that read it.
-        columns["c_fixer"] = F("revisit_job__lead_technician")
-        columns["c_no_charge"] = _flag(Q(revisit_job__no_charge=True))
+        columns["c_fixer"] = F("revisit_lead_id")
+        columns["c_no_charge"] = _flag(Q(revisit_no_charge=True))
     if not steps:
         return columns
     # The steps done, kept on the callback as a bit mask (Callback.steps_done): a look-up per callback into the
@@ -133,8 +132,8 @@ GROUPINGS = {
     # Jobs, not callbacks (JOB_GROUPINGS).
     "week": (("s.c_week", "s.c_kind", "s.c_lead", None), "", ["came_back"]),
     "cause": ((None, None, None, "s.c_cause"), "WHERE s.c_counted", ["callbacks"]),
-    # Apart from "cause" because no-charge revisits take a look-up into the revisit job, which the root causes
-    # alone (the scorecard) do without.
+    # Apart from "cause" because no-charge revisits need the revisit's facts (two more CTE columns), which the
+    # root causes alone (the scorecard) do without.
     "cost": ((None, None, None, "s.c_cause"), "WHERE s.c_counted",
              ["callbacks", "labour_hours", "parts_cost", "no_charge_visits"]),
     "urgency": ((None, None, None, "s.c_urgency"), "WHERE s.c_counted",
@@ -161,7 +160,7 @@ JOBS_MINE = ", MAX(CASE WHEN s.c_mine THEN 1 ELSE 0 END) = 1 AS c_mine"
 JOB_MEASURES = {"came_back": "COUNT(*)"}
 
 
-# The groupings that read the revisit job (c_fixer, c_no_charge).
+# The groupings that read the revisit's facts (c_fixer, c_no_charge).
 REVISIT_GROUPINGS = ("fixer", "cost")
 
 

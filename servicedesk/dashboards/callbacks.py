@@ -28,7 +28,7 @@ from callbacks.services import urgency_targets
 from customers.models import Job
 
 from .callback_pass import GROUPINGS, STEPS, callback_pass
-from .filters import technician_condition
+from .filters import callback_technician_condition
 from .rollup import JobCounts
 from .tables import Chart, Column, Panels, Table, person, rate
 
@@ -81,7 +81,8 @@ class CallbackDashboard(Panels):
     def _on_jobs_in_scope(self, queryset):
         # A callback is logged after the job it is about was completed, so `logged_at >= start` loses nothing
         # and lets PostgreSQL start from the few callbacks (callback_logged index) instead of every job in range.
-        return self.scope.in_range(queryset.filter(logged_at__gte=self.scope.start), prefix="job__")
+        # The range and filters read the job's facts kept on the callback, not the job itself.
+        return self.scope.callbacks_in_range(queryset.filter(logged_at__gte=self.scope.start))
 
     @cached_property
     def jobs(self):
@@ -96,7 +97,7 @@ class CallbackDashboard(Panels):
         callbacks = self._on_jobs_in_scope(Callback.objects.all())
         groupings = {} if self.groupings is None else {"groupings": self.groupings}
         if self.technician is not None:
-            groupings.update(mine=technician_condition(self.technician, prefix="job__"),
+            groupings.update(mine=callback_technician_condition(self.technician),
                              mine_groupings=self.groupings or tuple(GROUPINGS))
         return callback_pass(callbacks, now=self.now, **groupings)
 

@@ -124,6 +124,21 @@ class Scope:
         ).exclude(**{f"{prefix}kind": Job.Kind.CALLBACK_REVISIT})
         return self.filter_jobs(queryset, prefix=prefix)
 
+    def callbacks_in_range(self, queryset):
+        """The callbacks of `queryset` whose job was completed in the range and matches the filters: in_range
+        with prefix "job__", read from the job's facts kept on the callback (Callback.job_*) rather than by a
+        look-up per callback into the jobs. Only the site type filter still reaches the job (its site)."""
+        queryset = queryset.filter(
+            job_status=Job.Status.COMPLETED, job_completed_at__gte=self.start, job_completed_at__lt=self.end
+        ).exclude(job_kind=Job.Kind.CALLBACK_REVISIT)
+        if self.technician is not None:
+            queryset = queryset.filter(callback_technician_condition(self.technician))
+        if self.kind:
+            queryset = queryset.filter(job_kind=self.kind)
+        if self.site_type:
+            queryset = queryset.filter(job__site__site_type=self.site_type)
+        return queryset
+
     @property
     def kind_label(self):
         return Job.Kind(self.kind).label if self.kind else ""
@@ -145,6 +160,13 @@ def technician_condition(technician, *, prefix):
     """The jobs (reached through `prefix`) the technician led or helped on."""
     helped = Job.helpers.through.objects.filter(user=technician).values("job_id")
     return Q(**{f"{prefix}lead_technician": technician}) | Q(**{f"{prefix}pk__in": helped})
+
+
+def callback_technician_condition(technician):
+    """technician_condition for callbacks: on jobs the technician led (the lead kept on the callback,
+    Callback.job_lead_id) or helped on."""
+    helped = Job.helpers.through.objects.filter(user=technician).values("job_id")
+    return Q(job_lead_id=technician.pk) | Q(job_id__in=helped)
 
 
 def _midnight(day):

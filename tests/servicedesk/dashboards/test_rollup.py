@@ -4,9 +4,11 @@ on its own, a batch per run."""
 
 from dataclasses import replace
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -227,3 +229,18 @@ def test_the_scorecard_reads_the_rollup_in_as_many_queries_as_it_counts_live(cli
         rolled = client.get(url)
     assert rolled.context["dashboard"].mine.totals == live.context["dashboard"].mine.totals
     assert rolled.context["dashboard"].mine.totals["jobs"] == 12
+
+
+def test_a_job_imported_into_a_week_already_counted_shows_after_a_recount(alice, bob, carol):
+    _data(alice, bob, carol)
+    refresh(weeks=None)
+    completed_job(alice, days_ago=200)  # imported late, into a week the rollup holds
+    year = ranges_and_filters(alice)[0]
+    refresh()  # the sweep recounts only the last weeks
+    stale = _figures(year)
+
+    call_command("recount_dashboards", stdout=StringIO())
+    recounted = _figures(year)
+    _forget_the_rollup()
+
+    assert recounted == _figures(year) != stale

@@ -12,13 +12,11 @@ customer's rows are locked and marked e-mailed in the transaction that sends the
 mail server refuses it; the resend sweep then e-mails what is left once the server is back.
 """
 
-import logging
-import smtplib
 from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import DateTimeField, Exists, F, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, TruncDate
@@ -27,12 +25,12 @@ from django.utils import timezone
 
 from customers.models import Job
 from servicedesk.bulk import SubqueryCount, insert_from_select
+from servicedesk.notifications import send_each
 from servicedesk.public.tokens import make_unsubscribe_token
 
 from .models import CustomerReminder, Recommendation
 
 State = Recommendation.State
-log = logging.getLogger(__name__)
 
 
 def _cadence_is_due(today):
@@ -163,34 +161,16 @@ def send_reminder_emails(reminder_ids):
         if not claimed:
             return 0
         CustomerReminder.objects.filter(pk__in=[reminder.pk for reminder in claimed]).update(emailed_at=timezone.now())
-    pending = defaultdict(list)
+    by_customer = defaultdict(list)
     for reminder in claimed:
-        pending[reminder.customer_id].append(reminder)
-    refused, sent = [], 0
-    connection = get_connection()
-    try:
-        connection.open()
-        for customer_id, reminders in list(pending.items()):
-            message = reminder_email(reminders[0].customer, [reminder.recommendation for reminder in reminders])
-            try:
-                taken = connection.send_messages([message]) == 1
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
-                # This one address or message was refused; the others still go.
-                log.warning("The mail server refused the reminder e-mail to customer %s: %s", customer_id, error)
-                taken = False
-            del pending[customer_id]
-            if taken:
-                sent += 1
-            else:
-                refused += reminders
-    except OSError:
-        log.exception("Could not send %d recommendation reminder e-mails", len(pending) + len(refused))
-    finally:
-        connection.close()
-    unsent = [reminder.pk for reminder in refused] + [reminder.pk for rows in pending.values() for reminder in rows]
+        by_customer[reminder.customer_id].append(reminder)
+    groups = list(by_customer.values())
+    taken = send_each([reminder_email(group[0].customer, [reminder.recommendation for reminder in group])
+                       for group in groups])
+    unsent = [reminder.pk for group, sent in zip(groups, taken, strict=True) if not sent for reminder in group]
     if unsent:  # for the resend sweep, once the mail server is back
         CustomerReminder.objects.filter(pk__in=unsent).update(emailed_at=None)
-    return sent
+    return taken.count(True)
 
 
 # A reminder whose e-mail failed is retried this long after it was sent out (its own send goes on commit first),

@@ -106,6 +106,33 @@ def remind(source, *, recipient, key, text, url, kind, now=None, bodies=None):
     return ids
 
 
+# What a mail server answers about one message (its address, its sender or its content) while still taking others.
+REFUSED_ONE = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+def send_each(messages):
+    """Send the messages one at a time over one connection; returns, for each, whether the server took it.
+
+    One at a time, so a server that fails half-way leaves unsent only the ones it did not take, and an address it
+    refuses for now does not hold up the others. Never raises for the mail server: the callers keep what was not
+    taken (their rows' e-mailed mark released) for their resend sweep.
+    """
+    taken = [False] * len(messages)
+    connection = get_connection()
+    try:
+        connection.open()
+        for index, message in enumerate(messages):
+            try:
+                taken[index] = connection.send_messages([message]) == 1
+            except REFUSED_ONE as error:
+                log.warning("The mail server refused the e-mail to %s: %s", ", ".join(message.to), error)
+    except OSError:
+        log.exception("Could not send %d of %d e-mails", taken.count(False), len(messages))
+    finally:
+        connection.close()
+    return taken
+
+
 def send_emails(notification_ids, *, bodies=None):
     """E-mail the notifications whose recipients want their kind and have an address; each goes once.
 
@@ -130,27 +157,15 @@ def send_emails(notification_ids, *, bodies=None):
     if claimed != len(rows):
         return 0  # someone else is sending these
     custom = bodies({row.recipient_id for row in rows}) if bodies else {}
-    connection = get_connection()
-    unsent = [row.pk for row in rows]
-    try:
-        connection.open()
-        for row in rows:
-            body = custom.get(row.recipient_id) or row.text
-            link = absolute(row.url)
-            message = EmailMessage(f"[servicedesk] {row.text[:120]}", f"{body}\n\n{link}" if link else body,
-                                   settings.DEFAULT_FROM_EMAIL, [row.recipient.email])
-            # One at a time, so a server that fails half-way leaves unmarked only the ones it did not take.
-            try:
-                if connection.send_messages([message]) == 1:
-                    unsent.remove(row.pk)
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
-                # This one address or message was refused; the others still go.
-                log.warning("The mail server refused the e-mail of notification %s: %s", row.pk, error)
-    except OSError:
-        # The inbox already has them; a mail server that is down must not fail the sweep or the request.
-        log.exception("Could not send %d of %d notification e-mails", len(unsent), len(rows))
-    finally:
-        connection.close()
+    messages_ = []
+    for row in rows:
+        body = custom.get(row.recipient_id) or row.text
+        link = absolute(row.url)
+        messages_.append(EmailMessage(f"[servicedesk] {row.text[:120]}", f"{body}\n\n{link}" if link else body,
+                                      settings.DEFAULT_FROM_EMAIL, [row.recipient.email]))
+    # The inbox already has them; a mail server that is down must not fail the sweep or the request.
+    taken = send_each(messages_)
+    unsent = [row.pk for row, sent in zip(rows, taken, strict=True) if not sent]
     if unsent:  # released for the resend sweep
         Notification.objects.filter(pk__in=unsent).update(emailed_at=None)
     return len(rows) - len(unsent)

@@ -19,7 +19,6 @@ from dataclasses import replace
 from datetime import timedelta
 from functools import cached_property
 
-from django.contrib.auth import get_user_model
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
@@ -30,7 +29,7 @@ from customers.models import Job
 from .callback_pass import GROUPINGS, STEPS, callback_pass
 from .filters import callback_technician_condition
 from .rollup import JobCounts
-from .tables import Chart, Column, Panels, Table, person, rate
+from .tables import Chart, Column, Panels, Table, people, rate
 
 RootCause = Callback.RootCause
 State = Callback.State
@@ -48,14 +47,6 @@ OPEN_AGE_BUCKETS = [
 
 def _day(week):
     return timezone.localtime(week).date()
-
-
-def _names(user_ids):
-    """{user id: name} in one query."""
-    if not user_ids:
-        return {}
-    users = get_user_model().objects.filter(pk__in=user_ids).values("pk", "first_name", "last_name", "username")
-    return {user["pk"]: person(user["first_name"], user["last_name"], user["username"]) for user in users}
 
 
 class CallbackDashboard(Panels):
@@ -175,7 +166,7 @@ class CallbackDashboard(Panels):
             add(row["k_tech"], "came_back", row["came_back"])
         missing = [user_id for user_id in rows if user_id not in self.jobs.names]
         if missing:  # a technician with callbacks on jobs outside the job counts cannot be, but never a KeyError
-            self.jobs.names.update(_names(missing))
+            self.jobs.names.update(people(missing))
         for user_id, row in rows.items():
             row["name"] = self.jobs.names[user_id]
         for row in rows.values():
@@ -383,7 +374,7 @@ class CallbackDashboard(Panels):
 
     def fixes(self):
         results = sorted(self.facts["fixer"], key=lambda row: -row["fixed"])
-        names = _names([row["k_tech"] for row in results])
+        names = people([row["k_tech"] for row in results])
         rows = sorted(
             ({"name": names[row["k_tech"]], "fixed": row["fixed"], "closed": row["closed"]} for row in results),
             key=lambda row: (-row["fixed"], row["name"]),

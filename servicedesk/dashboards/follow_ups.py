@@ -17,7 +17,6 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import cached_property
 
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import BooleanField, Case, CharField, Count, ExpressionWrapper, F, Q, Sum, Value, When
 
@@ -36,7 +35,7 @@ from .follow_up_rollup import (
     week_intervals,
 )
 from .rollup import monday
-from .tables import Chart, Column, Panels, Table, person, rate
+from .tables import Chart, Column, Panels, Table, people, rate
 
 quote_name = connection.ops.quote_name
 State, Outcome = FollowUpCall.State, FollowUpCall.Outcome
@@ -169,16 +168,12 @@ class FollowUpDashboard(Panels):
     def per_csr(self):
         attempts = self._groups["attempts"]  # one row per CSR, most attempts first
         completed = {row["g_csr"]: row for row in self._groups["csr"]}
-        people = {
-            user["pk"]: person(user["first_name"], user["last_name"], user["username"])
-            for user in get_user_model().objects.filter(pk__in=[row["g_csr"] for row in attempts]).values(
-                "pk", "first_name", "last_name", "username")
-        }
+        names = people(row["g_csr"] for row in attempts)
         rows = []
         for row in attempts:
             done = completed.get(row["g_csr"])
             rows.append({
-                "csr": people.get(row["g_csr"], "(nobody)"),
+                "csr": names.get(row["g_csr"], "(nobody)"),
                 "calls": row["calls"],
                 "attempts": row["attempts"],
                 "reach_rate": rate(row["reached_attempts"], row["attempts"]),

@@ -20,7 +20,6 @@ from datetime import date, timedelta
 from operator import itemgetter
 
 from celery import shared_task
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, DateField, F, IntegerField, Min, Q, Sum, Value, When
 from django.db.models.functions import Cast, TruncWeek
@@ -30,7 +29,7 @@ from customers.models import Job
 from servicedesk.models import JobRollup, JobRollupWeek
 
 from .filters import Scope, _midnight
-from .tables import person
+from .tables import people
 
 log = logging.getLogger(__name__)
 REFRESH_WEEKS = 6
@@ -177,11 +176,7 @@ class JobCounts:
         self.per_technician = per_technician
         rows = _fetch(self._rows(), ("g_week", "g_kind", "g_tech", "g_role", "n"))
         ids = {tech for _week, _kind, tech, _role, _n in rows if tech is not None}
-        names = {
-            user["pk"]: person(user["first_name"], user["last_name"], user["username"])
-            for user in get_user_model().objects.filter(pk__in=ids).values("pk", "first_name", "last_name",
-                                                                               "username")
-        } if ids else {}
+        names = people(ids)
         self.leads, self.helpers = {}, {}
         for week, kind, tech, role, n in rows:
             if isinstance(week, str):  # SQLite returns the date as text

@@ -105,10 +105,12 @@ def everything_due():
                                                                 "e-mailed customer reminders": 4, "e-mails": 2},
         "recommendations.tasks.resend_unsent_reminder_emails": {"e-mailed customer reminders": 1, "e-mails": 1},
         "callbacks.tasks.send_briefing_digests": {"briefing notifications": 2, "e-mails": 2},
-        "servicedesk.dashboards.rollup.refresh_dashboard_rollup": {"job rollup rows": _rollup_rows()},
+        "servicedesk.dashboards.rollup.refresh_dashboard_rollup": {
+            "job rollup rows": _after_one_run(refresh_rollup, "job rollup rows")},
         "servicedesk.dashboards.follow_up_rollup.refresh_follow_up_rollup": {
-            "follow-up rollup rows": _follow_up_rollup_rows()},
-        "recommendations.tasks.count_later_visits": {"later visits counted": _later_visits()},
+            "follow-up rollup rows": _after_one_run(refresh_follow_up_rollup, "follow-up rollup rows")},
+        "recommendations.tasks.count_later_visits": {
+            "later visits counted": _after_one_run(recommendation_count_later_visits, "later visits counted")},
         "servicedesk.tasks.resend_unsent_emails": {"e-mails": 1},
     }
 
@@ -117,37 +119,15 @@ class _Undo(Exception):
     pass
 
 
-def _rollup_rows():
-    """How many rows one refresh writes for the rows above (refreshed once, then undone)."""
+def _after_one_run(run, what):
+    """measure()[what] after one run of `run` on the rows above (run once, then undone)."""
     try:
         with transaction.atomic():
-            refresh_rollup()
-            rows = JobRollup.objects.count()
+            run()
+            value = measure()[what]
             raise _Undo
     except _Undo:
-        return rows
-
-
-def _later_visits():
-    """How many later visits one count finds for the rows above (counted once, then undone)."""
-    try:
-        with transaction.atomic():
-            recommendation_count_later_visits()
-            visits = measure()["later visits counted"]
-            raise _Undo
-    except _Undo:
-        return visits
-
-
-def _follow_up_rollup_rows():
-    """How many rows one follow-up rollup refresh writes for the rows above (refreshed once, then undone)."""
-    try:
-        with transaction.atomic():
-            refresh_follow_up_rollup()
-            rows = FollowUpRollup.objects.count()
-            raise _Undo
-    except _Undo:
-        return rows
+        return value
 
 
 def changed(before, after):

@@ -187,3 +187,73 @@ class FollowUpRollupWeek(models.Model):
 
     def __str__(self):
         return f"{self.week} (up to {self.cutoff:%Y-%m-%d %H:%M})"
+
+
+class CallbackRollup(models.Model):
+    """The callback dashboard's figures (servicedesk/dashboards/callback_pass.py) of the *settled* callbacks on the
+    jobs completed in one week, pre-counted: twelve months of a large contractor is ~19,000 callbacks read and
+    grouped eight ways per request, and here ~200 rows a week.
+
+    One row per grouping of the pass and its keys (`grouping` "week": a job kind and lead technician; "cause",
+    "cost": a root cause; "urgency"; "fixer", "helper": a technician; "steps": one row per recovery step, its
+    `expected` and `skipped`; "total"). Only jobs whose callbacks are all settled (callbacks.models.UNSETTLED) are
+    counted here; a settled callback's figures change only when it is written, and every such write is logged in
+    CallbackChange by database triggers, so a week is read from here only while it is listed in CallbackRollupWeek
+    and has no change logged since. Everything else is counted live. Written only by
+    servicedesk.dashboards.callback_rollup.
+    """
+
+    week = models.DateField(help_text="The Monday, in local time, of the week the callbacks' jobs were completed.")
+    grouping = models.CharField(max_length=10)
+    kind = models.CharField(max_length=20, null=True, blank=True)
+    # No foreign key: a rollup row must never block deleting a user, and the next refresh corrects it anyway.
+    technician_id = models.IntegerField(null=True, blank=True)
+    text = models.CharField(max_length=30, null=True, blank=True)
+    came_back = models.PositiveIntegerField(default=0, db_default=0)
+    callbacks = models.PositiveIntegerField(default=0, db_default=0)
+    unresolved = models.PositiveIntegerField(default=0, db_default=0)
+    repeats = models.PositiveIntegerField(default=0, db_default=0)
+    unrelated = models.PositiveIntegerField(default=0, db_default=0)
+    faulty_part = models.PositiveIntegerField(default=0, db_default=0)
+    contacted = models.PositiveIntegerField(default=0, db_default=0)
+    contacted_on_time = models.PositiveIntegerField(default=0, db_default=0)
+    to_contact_total = models.DurationField(null=True, blank=True)
+    resolved = models.PositiveIntegerField(default=0, db_default=0)
+    resolved_on_time = models.PositiveIntegerField(default=0, db_default=0)
+    to_resolve_total = models.DurationField(null=True, blank=True)
+    labour_hours = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    parts_cost = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    no_charge_visits = models.PositiveIntegerField(default=0, db_default=0)
+    fixed = models.PositiveIntegerField(default=0, db_default=0)
+    closed = models.PositiveIntegerField(default=0, db_default=0)
+    expected = models.PositiveIntegerField(default=0, db_default=0)
+    skipped = models.PositiveIntegerField(default=0, db_default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["week", "grouping"], name="callback_rollup_week")]
+
+    def __str__(self):
+        return f"{self.week} {self.grouping} {self.kind} {self.technician_id} {self.text}: {self.callbacks}"
+
+
+class CallbackRollupWeek(models.Model):
+    """A week whose CallbackRollup rows are complete as of `refreshed_at`; written in the same transaction as the
+    rows."""
+
+    week = models.DateField(unique=True)
+    refreshed_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.week} (refreshed {self.refreshed_at:%Y-%m-%d %H:%M})"
+
+
+class CallbackChange(models.Model):
+    """A callback written (logged, moved on, resolved, its steps, its job's facts) or its job's helpers changed
+    since the rollup last counted the week its job was completed in: that week is counted live until the next
+    refresh. Written only by database triggers (servicedesk migration 0008), whoever writes the callbacks; read and
+    cleared by servicedesk.dashboards.callback_rollup."""
+
+    job_completed_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"callback on a job completed {self.job_completed_at:%Y-%m-%d %H:%M}"

@@ -102,11 +102,13 @@ def _measures():
         "contacted": f"COUNT(*) FILTER (WHERE {counted} AND s.c_contacted)",
         "contacted_on_time": f"COUNT(*) FILTER (WHERE {counted} AND s.c_contact_on_time)",
         "waiting_late": f"COUNT(*) FILTER (WHERE {counted} AND s.c_waiting_late)",
-        "to_contact": f"AVG(s.c_to_contact) FILTER (WHERE {counted})",
+        # Totals, not averages: the dashboard divides by "contacted" and "resolved", so that weeks counted apart
+        # (the rollup, callback_rollup.py) add up exactly.
+        "to_contact_total": f"SUM(s.c_to_contact) FILTER (WHERE {counted})",
         "resolved": f"COUNT(*) FILTER (WHERE {counted} AND s.c_resolved)",
         "resolved_on_time": f"COUNT(*) FILTER (WHERE {counted} AND s.c_resolved_on_time)",
         "unresolved_late": f"COUNT(*) FILTER (WHERE {counted} AND s.c_unresolved_late)",
-        "to_resolve": f"AVG(s.c_to_resolve) FILTER (WHERE {counted})",
+        "to_resolve_total": f"SUM(s.c_to_resolve) FILTER (WHERE {counted})",
         "labour_hours": f"SUM(s.c_labour) FILTER (WHERE {counted})",
         "parts_cost": f"SUM(s.c_parts) FILTER (WHERE {counted})",
         "no_charge_visits": f"COUNT(*) FILTER (WHERE {counted} AND s.c_no_charge)",
@@ -137,8 +139,8 @@ GROUPINGS = {
     "cost": ((None, None, None, "s.c_cause"), "WHERE s.c_counted",
              ["callbacks", "labour_hours", "parts_cost", "no_charge_visits"]),
     "urgency": ((None, None, None, "s.c_urgency"), "WHERE s.c_counted",
-                ["callbacks", "contacted", "contacted_on_time", "waiting_late", "to_contact", "resolved",
-                 "resolved_on_time", "unresolved_late", "to_resolve"]),
+                ["callbacks", "contacted", "contacted_on_time", "waiting_late", "to_contact_total", "resolved",
+                 "resolved_on_time", "unresolved_late", "to_resolve_total"]),
     "fixer": ((None, None, "s.c_fixer", None), "WHERE s.c_resolved AND s.c_fixer IS NOT NULL", ["fixed", "closed"]),
     # Helpers on the original job, apart from its lead: each job once per helper however many callbacks it had.
     # Jobs, not callbacks (JOB_GROUPINGS): a look-up per job that came back into the helpers' (job, user) index;
@@ -250,5 +252,5 @@ def _as_decimal(value):
     return value if isinstance(value, Decimal) else Decimal(str(round(value, 2)))
 
 
-CONVERT = {"k_week": _as_date, "to_contact": _as_duration, "to_resolve": _as_duration, "labour_hours": _as_decimal,
-           "parts_cost": _as_decimal}
+CONVERT = {"k_week": _as_date, "to_contact_total": _as_duration, "to_resolve_total": _as_duration,
+           "labour_hours": _as_decimal, "parts_cost": _as_decimal}

@@ -10,8 +10,10 @@ What counts, stated once and repeated on the page:
 
 The jobs in range are counted once, grouped by (week, kind, lead technician) and per helper, from the weekly
 rollup where it is complete and live elsewhere (rollup.py); the callbacks on them are read once and grouped every
-way the tables need in the same statement (callback_pass.py). The totals, the per-technician, per-kind and weekly
-figures add up those groups (every job is in exactly one group, so the sums are exact, distinct counts included).
+way the tables need in the same statement (callback_pass.py), and for the whole company (no filter) the settled
+callbacks of complete past weeks come pre-grouped from their own weekly rollup (callback_rollup.py). The totals,
+the per-technician, per-kind and weekly figures add up those groups (every job is in exactly one group, so the
+sums are exact, distinct counts included).
 No query returns one row per job or per callback.
 """
 
@@ -26,6 +28,7 @@ from callbacks.models import Callback, Urgency
 from callbacks.services import urgency_targets
 from customers.models import Job
 
+from . import callback_rollup
 from .callback_pass import GROUPINGS, STEPS, callback_pass
 from .filters import callback_technician_condition
 from .rollup import JobCounts
@@ -43,6 +46,21 @@ OPEN_AGE_BUCKETS = [
     ("1–4 weeks", timedelta(days=7), timedelta(days=28)),
     ("Over 4 weeks", timedelta(days=28), None),
 ]
+
+
+def _sums(groups):
+    """{"week": {week: n}, "kind": {kind: n}, "lead": {lead: n}} over (week, kind, lead, n) groups, in one loop
+    (thousands of groups over a year)."""
+    by_week, by_kind, by_lead = {}, {}, {}
+    for week, kind, lead, n in groups:
+        by_week[week] = by_week.get(week, 0) + n
+        by_kind[kind] = by_kind.get(kind, 0) + n
+        by_lead[lead] = by_lead.get(lead, 0) + n
+    return {"week": by_week, "kind": by_kind, "lead": by_lead}
+
+
+def _average(total, n):
+    return total / n if total is not None and n else None
 
 
 def _day(week):
@@ -87,6 +105,10 @@ class CallbackDashboard(Panels):
         """Every callback figure, grouped the ways the tables need, from one pass (callback_pass)."""
         callbacks = self._on_jobs_in_scope(Callback.objects.all())
         groupings = {} if self.groupings is None else {"groupings": self.groupings}
+        scope = self.scope
+        if self.technician is None and scope.technician is None and not scope.kind and not scope.site_type:
+            # The whole company: complete past weeks from the rollup, the rest live (callback_rollup.py).
+            return callback_rollup.dashboard_facts(scope, callbacks, now=self.now, **groupings)
         if self.technician is not None:
             groupings.update(mine=callback_technician_condition(self.technician),
                              mine_groupings=self.groupings or tuple(GROUPINGS))
@@ -102,27 +124,19 @@ class CallbackDashboard(Panels):
         return mine
 
     @cached_property
-    def job_groups(self):
-        """[(week, kind, lead technician id, jobs)]: every job in scope is in exactly one group."""
-        return [(week, kind, lead, n) for (week, kind, lead), n in self.jobs.leads.items()]
+    def jobs_by(self):
+        """Completed jobs in scope {"week": {week: n}, "kind": {kind: n}, "lead": {lead technician id: n}}: every
+        job is in exactly one (week, kind, lead) group."""
+        return _sums((week, kind, lead, n) for (week, kind, lead), n in self.jobs.leads.items())
 
     @cached_property
-    def came_back_groups(self):
-        """The same groups for the jobs that came back (counted callbacks, each job once)."""
-        return [(row["k_week"], row["k_kind"], row["k_tech"], row["came_back"]) for row in self.facts["week"]]
-
-    @staticmethod
-    def _sum_by(groups, position):
-        """{group[position]: total} over (week, kind, lead, n) groups (thousands of them over a year)."""
-        sums = {}
-        for group in groups:
-            key = group[position]
-            sums[key] = sums.get(key, 0) + group[-1]
-        return sums
+    def came_back_by(self):
+        """The same for the jobs that came back (counted callbacks, each job once)."""
+        return _sums((row["k_week"], row["k_kind"], row["k_tech"], row["came_back"]) for row in self.facts["week"])
 
     @cached_property
     def totals(self):
-        jobs = sum(group[-1] for group in self.job_groups)
+        jobs = sum(self.jobs_by["week"].values())
         figures = {key: value for key, value in self.facts["total"][0].items()
                    if key in ("came_back", "callbacks", "unresolved", "repeats", "unrelated", "faulty_part")}
         return {
@@ -157,8 +171,8 @@ class CallbackDashboard(Panels):
             row = rows.setdefault(user_id, {"user_id": user_id, "jobs": 0, "came_back": 0})
             row[field] += n
 
-        for field, groups in (("jobs", self.job_groups), ("came_back", self.came_back_groups)):
-            for user_id, n in self._sum_by(groups, 2).items():
+        for field, sums in (("jobs", self.jobs_by), ("came_back", self.came_back_by)):
+            for user_id, n in sums["lead"].items():
                 add(user_id, field, n)
         for user_id, n in self.jobs.helpers.items():
             add(user_id, "jobs", n)
@@ -185,8 +199,7 @@ class CallbackDashboard(Panels):
                      note="Caused by: the lead technician and the helpers on the original job.")
 
     def job_kinds(self):
-        jobs = self._sum_by(self.job_groups, 1)
-        came_back = self._sum_by(self.came_back_groups, 1)
+        jobs, came_back = self.jobs_by["kind"], self.came_back_by["kind"]
         labels = dict(Job.Kind.choices)
         rows = [
             {"kind": labels.get(kind, kind), "jobs": n, "came_back": came_back.get(kind, 0),
@@ -203,8 +216,7 @@ class CallbackDashboard(Panels):
                      chart=Chart("bar", "kind", ["rate"], axis="Callback rate (%)"))
 
     def weekly(self):
-        jobs = self._sum_by(self.job_groups, 0)
-        came_back = self._sum_by(self.came_back_groups, 0)
+        jobs, came_back = self.jobs_by["week"], self.came_back_by["week"]
         rows = []
         week = self.scope.first_day - timedelta(days=self.scope.first_day.weekday())
         while week <= self.scope.last_day:
@@ -270,9 +282,16 @@ class CallbackDashboard(Panels):
         return Table("repeats", "Repeat callbacks", columns, rows)
 
     def response(self):
-        keys = ("callbacks", "contacted", "contacted_on_time", "waiting_late", "to_contact", "resolved",
-                "resolved_on_time", "unresolved_late", "to_resolve")
-        by_urgency = {row["k_text"]: {key: row[key] for key in keys} for row in self.facts["urgency"]}
+        keys = ("callbacks", "contacted", "contacted_on_time", "waiting_late", "resolved", "resolved_on_time",
+                "unresolved_late")
+        by_urgency = {
+            row["k_text"]: {
+                **{key: row[key] for key in keys},
+                "to_contact": _average(row["to_contact_total"], row["contacted"]),
+                "to_resolve": _average(row["to_resolve_total"], row["resolved"]),
+            }
+            for row in self.facts["urgency"]
+        }
         targets = urgency_targets()
         rows = []
         for urgency, label in Urgency.choices:

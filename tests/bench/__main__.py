@@ -200,12 +200,14 @@ def main():
         # What beat would have done by now on a running deployment: the dashboards' sweeps, run until they have
         # counted the whole history (a data set loaded before seed_demo rolled it up has only the last weeks).
         from recommendations.tasks import count_later_visits
+        from servicedesk.dashboards.callback_rollup import refresh_callback_rollup
         from servicedesk.dashboards.follow_up_rollup import refresh_follow_up_rollup
         from servicedesk.dashboards.rollup import REFRESH_WEEKS, refresh_dashboard_rollup
 
         while refresh_dashboard_rollup() > REFRESH_WEEKS:
             pass
         refresh_follow_up_rollup()
+        refresh_callback_rollup()
         count_later_visits()
 
         if options.load_only:

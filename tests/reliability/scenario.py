@@ -17,9 +17,10 @@ from callbacks.models import FollowUpCall
 from recommendations.models import CustomerReminder, Recommendation, Risk
 from recommendations.services import recommendation_count_later_visits
 from servicedesk import roles
+from servicedesk.dashboards.callback_rollup import refresh as refresh_callback_rollup
 from servicedesk.dashboards.follow_up_rollup import refresh as refresh_follow_up_rollup
 from servicedesk.dashboards.rollup import refresh as refresh_rollup
-from servicedesk.models import FollowUpRollup, JobRollup, Notification, WorkerHeartbeat
+from servicedesk.models import CallbackRollup, FollowUpRollup, JobRollup, Notification, WorkerHeartbeat
 from tests.callbacks.call_factories import FollowUpCallFactory
 from tests.callbacks.factories import CallbackFactory
 from tests.callbacks.test_calls_concurrency import _completed_jobs
@@ -47,6 +48,7 @@ def measure(outbox=None):
         "heartbeats": WorkerHeartbeat.objects.count(),
         "job rollup rows": JobRollup.objects.count(),
         "follow-up rollup rows": FollowUpRollup.objects.count(),
+        "callback rollup rows": CallbackRollup.objects.count(),
         "later visits counted": Recommendation.objects.aggregate(n=Sum("later_visits"))["n"] or 0,
         "e-mails": len(mail.outbox if outbox is None else outbox),
     }
@@ -82,7 +84,12 @@ def everything_due():
     # A follow-up call made two weeks ago: the follow-up rollup's one row.
     FollowUpCallFactory(due_at=now - timedelta(days=15), state="done", attempts=1, outcome="reached", satisfaction=5,
                         completed_by=csr, completed_at=now - timedelta(days=15))
-    JobFactory(completed=True, kind="estimate", scheduled_start=now - timedelta(days=15))
+    estimate = JobFactory(completed=True, kind="estimate", scheduled_start=now - timedelta(days=15))
+    # A callback on it, settled (contacted, fixed, confirmed): the callback rollup's rows for that week.
+    logged = estimate.completed_at + timedelta(days=1)
+    CallbackFactory(job=estimate, logged_at=logged, acknowledged_at=logged + timedelta(hours=1), state="closed",
+                    root_cause="workmanship", resolved_at=logged + timedelta(days=1),
+                    closed_at=logged + timedelta(days=2))
     # A reminder e-mail to a customer that the mail server refused half an hour ago: still to send.
     reminded = RecommendationFactory(site=SiteFactory(customer=CustomerFactory(reminders_opt_in=True)))
     CustomerReminder.objects.create(recommendation=reminded, customer=reminded.customer, number=1,
@@ -109,6 +116,8 @@ def everything_due():
             "job rollup rows": _after_one_run(refresh_rollup, "job rollup rows")},
         "servicedesk.dashboards.follow_up_rollup.refresh_follow_up_rollup": {
             "follow-up rollup rows": _after_one_run(refresh_follow_up_rollup, "follow-up rollup rows")},
+        "servicedesk.dashboards.callback_rollup.refresh_callback_rollup": {
+            "callback rollup rows": _after_one_run(refresh_callback_rollup, "callback rollup rows")},
         "recommendations.tasks.count_later_visits": {
             "later visits counted": _after_one_run(recommendation_count_later_visits, "later visits counted")},
         "servicedesk.tasks.resend_unsent_emails": {"e-mails": 1},

@@ -106,6 +106,20 @@ def test_the_inbox_shows_the_unread_count_and_marks_all_read(client_for, csr):
     assert not Notification.objects.unread().exists()
 
 
+def test_the_navbar_counts_unread_notifications_up_to_99_in_one_query(client_for, csr, django_assert_num_queries):
+    client = client_for(csr)
+    client.get(reverse("notifications"))  # the session and the user, read once per request below too
+    Notification.objects.bulk_create(
+        [Notification(recipient=csr, kind=Kind.REMINDER, text=f"Reminder {n}", key=f"test:{n}") for n in range(99)]
+    )
+    assert ">99<span class=\"visually-hidden\"> unread" in client.get(reverse("notifications")).content.decode()
+
+    Notification.objects.create(recipient=csr, kind=Kind.REMINDER, text="One more", key="test:100")
+    with django_assert_num_queries(4):  # session, user, roles, and the badge's count however many are unread
+        page = client.get(reverse("password_change_done")).content.decode()
+    assert ">99+<span class=\"visually-hidden\"> unread" in page
+
+
 # --- a real SMTP server on loopback ---------------------------------------------------------------------------------
 
 

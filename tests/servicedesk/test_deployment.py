@@ -137,6 +137,14 @@ def test_web_serves_the_wsgi_app_with_gunicorn_and_is_health_checked_on_healthz(
     assert "http://127.0.0.1:8000/healthz/" in web["healthcheck"]["test"][-1]
 
 
+def test_the_wsgi_app_keeps_what_it_loaded_out_of_the_garbage_collectors_full_collections():
+    """Loaded once per worker and kept for its life: frozen, a full collection no longer scans it (issue 8's tails)."""
+    script = "import gc, servicedesk.wsgi; print(gc.get_freeze_count())"
+    result = subprocess.run([sys.executable, "-c", script], env=base_environment(), cwd=ROOT,
+                            capture_output=True, text=True, check=True)
+    assert int(result.stdout.split()[-1]) > 10_000
+
+
 def test_worker_and_beat_run_celery_with_the_editable_database_schedule():
     assert SERVICES["worker"]["command"][:4] == ["celery", "-A", "servicedesk", "worker"]
     assert "celery -A servicedesk inspect ping" in SERVICES["worker"]["healthcheck"]["test"][1]

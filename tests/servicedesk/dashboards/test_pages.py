@@ -145,7 +145,7 @@ def test_scorecard_csv(client_for, alice):
 
 
 PAGES = [
-    ("dashboards:callbacks", (), 12),  # 3 more once the callback rollup holds weeks of the range
+    ("dashboards:callbacks", (), 12),  # 2 more once the callback rollup holds weeks of the range
     ("dashboards:recommendations", (), 11),  # 12 once the later-visits sweep has run (its counted rows)
     ("dashboards:technicians", (), 13),
 ]

@@ -33,7 +33,11 @@ PAGE_TARGET_MS, PAGE_TARGET_QUERIES, DASHBOARD_TARGET_MS = 100, 15, 300
 CSRF_SECRET = "benchmarkbenchmarkbenchmarkbench"  # 32 letters, the length of Django's CSRF secret
 OK = {"GET": {200}, "POST": {200, 302}}
 WORKERS = 4
-WARM_UP = 2 * WORKERS
+# Requests before timing a page. Each one goes to whichever worker accepts it first, so 2 per worker left a worker
+# that had never served the page one time in three (its first request compiles the page's templates, and the very
+# first opens its connection, ~100-200 ms): that was the today page's p95, the first page measured. With 5 per
+# worker, each worker has served the page with a chance of 99%.
+WARM_UP = 5 * WORKERS
 
 
 def _environment(database_url):
@@ -122,7 +126,7 @@ class Server:
 
 def _timings(server, figure, cookie, requests):
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-    for _ in range(WARM_UP):  # every gunicorn worker serves the page twice first: its connection, its templates
+    for _ in range(WARM_UP):  # every gunicorn worker serves the page first: its connection, its templates
         status, _ = server.get(figure.path, cookie, connection, figure.method)
         if status not in OK[figure.method]:
             raise RuntimeError(f"{figure.method} {figure.path} answered {status}")

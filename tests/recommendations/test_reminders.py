@@ -1,7 +1,7 @@
 """Reminder e-mails to customers about open recommendations: cadence by risk, minimum interval, stop conditions."""
 
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -41,7 +41,11 @@ def site():
 
 
 def raised(site, *, risk=Risk.FAILURE_LIKELY, days_ago=0, **extra):
-    return RecommendationFactory(site=site, risk=risk, created_at=timezone.now() - days_ago * DAY, **extra)
+    """Raised `days_ago` local days ago at this time of day: the reminders count local days, and 44 × 24 hours
+    back across the end of daylight saving time is the next local day late in the evening."""
+    now = timezone.localtime()
+    created_at = timezone.make_aware(datetime.combine(now.date() - days_ago * DAY, now.time()))
+    return RecommendationFactory(site=site, risk=risk, created_at=created_at, **extra)
 
 
 def sweep(now, capture):

@@ -376,7 +376,7 @@ class CallbackDashboard(Panels):
             if high is not None:
                 condition &= Q(logged_at__gt=now - high)
             counts[f"bucket_{index}"] = Count("pk", filter=condition)
-        open_callbacks = self.scope.filter_jobs(Callback.objects.counted().open(), prefix="job__")
+        open_callbacks = self.scope.filter_callbacks(Callback.objects.counted().open())
         results = open_callbacks.aggregate(
             overdue=Count("pk", filter=Q(due_at__lt=now)), oldest=Min("logged_at"), **counts
         )

@@ -16,6 +16,7 @@ transaction under an advisory lock, so two runs at once, or a run repeated, leav
 """
 
 import logging
+from dataclasses import replace
 from datetime import date, timedelta
 from operator import itemgetter
 
@@ -220,8 +221,11 @@ class JobCounts:
         live = Q(pk__in=[])
         for start, end in self._live_intervals(weeks):
             live |= Q(completed_at__gte=start, completed_at__lt=end)
-        parts = [lead_groups(scope.jobs().filter(live), site_type=False, lead=self.per_technician)]
-        if self.per_technician:
+        if scope.technician is not None and self.per_technician:
+            parts = self._technician_parts(live)
+        else:
+            parts = [lead_groups(scope.jobs().filter(live), site_type=False, lead=self.per_technician)]
+        if self.per_technician and scope.technician is None:
             helpers = scope.in_range(Job.helpers.through.objects, prefix="job__").filter(_prefixed(live, "job__"))
             parts.append(helper_groups(helpers, by_week=False))
         if weeks:
@@ -253,6 +257,23 @@ class JobCounts:
                 .annotate(n=Sum("jobs"))
             )
         return parts[0].union(*parts[1:], all=True)
+
+
+    def _technician_parts(self, live):
+        """The live parts for one technician's jobs, per lead and per helper, as two disjoint sets that indexes
+        find: the jobs they led, and the jobs they helped on that someone else led (or nobody). "Led or helped on"
+        as one condition made PostgreSQL filter every completed job of the range (~330 ms for twelve months at a
+        million jobs, against ~40)."""
+        technician = self.scope.technician
+        team = replace(self.scope, technician=None)
+        helped = Job.helpers.through.objects.filter(user=technician).values("job_id")
+        parts = []
+        for theirs in (Q(lead_technician=technician), Q(pk__in=helped) & ~Q(lead_technician=technician)):
+            jobs = live & theirs
+            parts.append(lead_groups(team.jobs().filter(jobs), site_type=False))
+            helpers = team.in_range(Job.helpers.through.objects, prefix="job__").filter(_prefixed(jobs, "job__"))
+            parts.append(helper_groups(helpers, by_week=False))
+        return parts
 
 
 def _fetch(queryset, names):

@@ -244,3 +244,26 @@ def test_a_job_imported_into_a_week_already_counted_shows_after_a_recount(alice,
     _forget_the_rollup()
 
     assert recounted == _figures(year) != stale
+
+
+def test_a_technicians_jobs_led_or_helped_on_are_counted_per_lead_and_per_helper(alice, bob, carol):
+    _data(alice, bob, carol)
+    completed_job(None, days_ago=17, helpers=[alice, carol])  # helped on a job nobody led
+    completed_job(carol, days_ago=400, helpers=[alice])  # out of range
+    scope = ranges_and_filters(alice)[5]
+    in_range = Job.objects.filter(status=Job.Status.COMPLETED, completed_at__gte=scope.start,
+                                  completed_at__lt=scope.end).exclude(kind=Job.Kind.CALLBACK_REVISIT)
+    theirs = [job for job in in_range.prefetch_related("helpers")
+              if job.lead_technician_id == alice.pk or alice in job.helpers.all()]
+    leads, helpers = {}, {}
+    for job in theirs:
+        key = (monday(timezone.localtime(job.completed_at).date()), job.kind, job.lead_technician_id)
+        leads[key] = leads.get(key, 0) + 1
+        for helper in job.helpers.all():
+            if helper.pk != job.lead_technician_id:
+                helpers[helper.pk] = helpers.get(helper.pk, 0) + 1
+
+    counts = JobCounts(scope)
+
+    assert len(theirs) == 13 and helpers == {alice.pk: 2, bob.pk: 1, carol.pk: 1}
+    assert (counts.leads, counts.helpers) == (leads, helpers)

@@ -36,8 +36,7 @@ from servicedesk.models import CallbackChange, CallbackRollup, CallbackRollupWee
 from .callback_pass import GROUPINGS, STEPS, _as_date, callback_pass
 from .callback_pass import KEYS as PASS_KEYS
 from .filters import Scope, _midnight
-from .follow_up_rollup import week_intervals
-from .rollup import _fetch, _mondays, monday
+from .rollup import _fetch, _mondays, monday, week_intervals
 
 log = logging.getLogger(__name__)
 _LOCK = 0x5D_0C_B0_11  # pg_advisory_xact_lock key for the refresh
@@ -133,11 +132,9 @@ def refresh_callback_rollup():
 
 def rolled_weeks(scope):
     """The complete weeks inside the scope's range that the rollup holds and that have no change logged since."""
-    first, last = scope.first_day, scope.last_day
-    first_full = monday(first) if first.weekday() == 0 else monday(first) + timedelta(weeks=1)
     changed = CallbackChange.objects.values_list(Cast(TruncWeek("job_completed_at"), DateField()))
     return list(
-        CallbackRollupWeek.objects.filter(week__gte=first_full, week__lte=last - timedelta(days=6))
+        CallbackRollupWeek.objects.filter(week__range=scope.whole_weeks())
         .exclude(week__in=changed)
         .order_by("week").values_list("week", flat=True)
     )

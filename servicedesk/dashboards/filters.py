@@ -152,6 +152,25 @@ class Scope:
     def site_type_label(self):
         return Site.SiteType(self.site_type).label.lower() if self.site_type else ""
 
+    def whole_weeks(self):
+        """(first, last) Monday of the weeks wholly inside the range, for `week__range`: the weeks a rollup may
+        answer (the partial weeks at either end are counted live)."""
+        first, last = self.first_day, self.last_day
+        return first + timedelta(days=-first.weekday() % 7), last - timedelta(days=6)
+
+    def outside(self, weeks):
+        """[start, end) datetimes of the range not covered by `weeks` (sorted Mondays inside the range): what a
+        page counts live around the weeks it reads from a rollup."""
+        intervals, cursor = [], self.start
+        for week in weeks:
+            start = _midnight(week)
+            if start > cursor:
+                intervals.append((cursor, start))
+            cursor = _midnight(week + timedelta(weeks=1))
+        if cursor < self.end:
+            intervals.append((cursor, self.end))
+        return intervals
+
     @property
     def first_day(self):
         return timezone.localtime(self.start).date()

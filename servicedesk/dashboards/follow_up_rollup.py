@@ -31,8 +31,7 @@ from django.utils import timezone
 from callbacks.models import CallAttempt, FollowUpCall, Referral
 from servicedesk.models import FollowUpRollup, FollowUpRollupWeek
 
-from .filters import _midnight
-from .rollup import monday
+from .rollup import monday, week_intervals
 
 log = logging.getLogger(__name__)
 State, Outcome = FollowUpCall.State, FollowUpCall.Outcome
@@ -93,18 +92,6 @@ def attempt_measures():
         "attempts": Count("pk"),
         "reached_attempts": Count("pk", filter=Q(outcome=Outcome.REACHED)),
     }
-
-
-def week_intervals(weeks):
-    """[start, end) datetimes covering `weeks` (sorted Mondays), consecutive weeks merged."""
-    intervals = []
-    for week in weeks:
-        start, end = _midnight(week), _midnight(week + timedelta(weeks=1))
-        if intervals and intervals[-1][1] == start:
-            intervals[-1] = (intervals[-1][0], end)
-        else:
-            intervals.append((start, end))
-    return intervals
 
 
 def due_in(intervals, prefix=""):

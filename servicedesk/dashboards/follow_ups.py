@@ -24,7 +24,6 @@ from callbacks.models import CallAttempt, FollowUpCall, Referral
 from customers.models import Job
 from servicedesk.models import FollowUpRollup, FollowUpRollupWeek
 
-from .filters import _midnight
 from .follow_up_rollup import (
     SCORES,
     as_date,
@@ -32,9 +31,8 @@ from .follow_up_rollup import (
     due_in,
     settled_before,
     unsettled_at,
-    week_intervals,
 )
-from .rollup import monday
+from .rollup import week_intervals
 from .tables import Chart, Column, Panels, Table, people, rate
 
 quote_name = connection.ops.quote_name
@@ -83,10 +81,8 @@ class FollowUpDashboard(Panels):
         scope = self.scope
         if scope.technician is not None:
             return [], None
-        first, last = scope.first_day, scope.last_day
-        first_full = monday(first) if first.weekday() == 0 else monday(first) + timedelta(weeks=1)
         rows = list(
-            FollowUpRollupWeek.objects.filter(week__gte=first_full, week__lte=last - timedelta(days=6))
+            FollowUpRollupWeek.objects.filter(week__range=scope.whole_weeks())
             .order_by("week").values_list("week", "cutoff")
         )
         if not rows:
@@ -202,7 +198,7 @@ def _figures(scope, calls, weeks, cutoff):
     calls_part = Value(Part.CALLS, output_field=CharField())
     live = calls
     if weeks:
-        live = calls.filter(due_in(_complement(scope, weeks)) | unsettled_at(cutoff))
+        live = calls.filter(due_in(scope.outside(weeks)) | unsettled_at(cutoff))
     branches = [
         # Never rolled up: few, on the partial index of calls with a callback or a lead.
         calls.filter(Q(callback__isnull=False) | Q(lead__isnull=False)).order_by()
@@ -288,19 +284,6 @@ _ROLLUP_KEYS = {
     "g_csr": "b.csr_id",
     "g_cancelled": f"CASE WHEN b.part = '{Part.CALLS}' THEN b.cancelled END",
 }
-
-
-def _complement(scope, weeks):
-    """[start, end) of the range outside `weeks` (sorted Mondays inside the range)."""
-    intervals, cursor = [], scope.start
-    for week in weeks:
-        start = _midnight(week)
-        if start > cursor:
-            intervals.append((cursor, start))
-        cursor = _midnight(week + timedelta(weeks=1))
-    if cursor < scope.end:
-        intervals.append((cursor, scope.end))
-    return intervals
 
 
 def _select(keys, measures, source):

@@ -113,7 +113,7 @@ def _mondays(first_week, end_week):
 
 def _recount(weeks):
     """Replace the rollup rows of `weeks` (sorted Mondays, in the past) with fresh counts; in a transaction."""
-    intervals = _intervals(weeks)
+    intervals = week_intervals(weeks)
     completed = Q(pk__in=[])
     for start, end in intervals:
         completed |= Q(completed_at__gte=start, completed_at__lt=end)
@@ -138,15 +138,16 @@ def _recount(weeks):
                                       ignore_conflicts=True)
 
 
-def _intervals(weeks):
-    """[start, end) datetimes covering the sorted Mondays `weeks`: one per run of consecutive weeks."""
-    runs = []
+def week_intervals(weeks):
+    """[start, end) datetimes covering `weeks` (sorted Mondays), consecutive weeks merged."""
+    intervals = []
     for week in weeks:
-        if runs and runs[-1][1] == week:
-            runs[-1][1] = week + timedelta(weeks=1)
+        start, end = _midnight(week), _midnight(week + timedelta(weeks=1))
+        if intervals and intervals[-1][1] == start:
+            intervals[-1] = (intervals[-1][0], end)
         else:
-            runs.append([week, week + timedelta(weeks=1)])
-    return [(_midnight(first), _midnight(end)) for first, end in runs]
+            intervals.append((start, end))
+    return intervals
 
 
 def seed_demo_rollup(demo):
@@ -196,38 +197,24 @@ class JobCounts:
         scope = self.scope
         if scope.technician is not None and self.per_technician:
             return []
-        first, last = scope.first_day, scope.last_day
-        first_full = monday(first) if first.weekday() == 0 else monday(first) + timedelta(weeks=1)
         return list(
-            JobRollupWeek.objects.filter(week__gte=first_full, week__lte=last - timedelta(days=6))
+            JobRollupWeek.objects.filter(week__range=scope.whole_weeks())
             .order_by("week").values_list("week", flat=True)
         )
-
-    def _live_intervals(self, weeks):
-        """[start, end) datetimes of the range not covered by `weeks`."""
-        intervals, cursor = [], self.scope.start
-        for week in weeks:
-            start = _midnight(week)
-            if start > cursor:
-                intervals.append((cursor, start))
-            cursor = _midnight(week + timedelta(weeks=1))
-        if cursor < self.scope.end:
-            intervals.append((cursor, self.scope.end))
-        return intervals
 
     def _rows(self):
         scope = self.scope
         weeks = self.rolled_weeks()
         live = Q(pk__in=[])
-        for start, end in self._live_intervals(weeks):
+        for start, end in scope.outside(weeks):
             live |= Q(completed_at__gte=start, completed_at__lt=end)
         if scope.technician is not None and self.per_technician:
             parts = self._technician_parts(live)
         else:
             parts = [lead_groups(scope.jobs().filter(live), site_type=False, lead=self.per_technician)]
-        if self.per_technician and scope.technician is None:
-            helpers = scope.in_range(Job.helpers.through.objects, prefix="job__").filter(_prefixed(live, "job__"))
-            parts.append(helper_groups(helpers, by_week=False))
+            if self.per_technician:
+                helpers = scope.in_range(Job.helpers.through.objects, prefix="job__").filter(_prefixed(live, "job__"))
+                parts.append(helper_groups(helpers, by_week=False))
         if weeks:
             rolled = JobRollup.objects.filter(week__in=weeks)
             if scope.kind:

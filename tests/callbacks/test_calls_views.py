@@ -170,7 +170,7 @@ def test_the_queue_page_is_a_fixed_number_of_queries(client_for, csr, due, djang
 
 def test_today_shows_the_csrs_queues_with_counts_overdue_first_and_a_next_call_button(client_for, csr):
     FollowUpCallFactory.create_batch(2, due_at=timezone.now() - timedelta(days=3))
-    FollowUpCallFactory()
+    FollowUpCallFactory(due_at=timezone.now())  # due today, at any hour (an hour ago is yesterday just after midnight)
     CallbackFactory(logged_at=timezone.now() - timedelta(days=2))  # first contact overdue
     CallbackFactory()
 

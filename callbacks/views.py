@@ -5,8 +5,9 @@ from itertools import chain
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Subquery
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -15,6 +16,7 @@ from customers.models import Customer, Job, Site
 from customers.pagination import CappedPaginator
 from customers.phones import phone_digits
 from servicedesk import roles
+from servicedesk.unchanged import render_unless_unchanged
 
 from . import services
 from .filters import CallbackFilter
@@ -163,13 +165,24 @@ def repeat_check(request):
 
 def _list_page(request, callbacks, *, title, template="callbacks/callback_list.html", with_filter=True):
     callback_filter = CallbackFilter(request.GET or None, queryset=callbacks) if with_filter else None
-    queryset = callback_filter.qs if with_filter else callbacks.open()
-    page = CappedPaginator(queryset.for_rows().overdue_first(), PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = with_jobs_and_people(page.object_list)
-    context = {"filter": callback_filter, "page": page, "title": title, "now": timezone.now()}
+
+    def render_filter():
+        return render_to_string("callbacks/_callback_filter.html", {"filter": callback_filter}, request)
+
+    def render_results():
+        queryset = callback_filter.qs if with_filter else callbacks.open()
+        page = CappedPaginator(queryset.for_rows().overdue_first(), PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = with_jobs_and_people(page.object_list)
+        return render_to_string("callbacks/_callback_results.html", {"page": page}, request)
+
+    # Both are the same for every view of this path and query string (and user: what they may see) until a write
+    # commits, or the minute changes (servicedesk/unchanged.py).
+    path = request.get_full_path()
+    results = render_unless_unchanged(render_results, "callback results", request.user.pk, path)
     if request.htmx and request.htmx.target == "callback-results":
-        return render(request, "callbacks/_callback_results.html", context)
-    return render(request, template, context)
+        return HttpResponse(results)
+    filter_form = render_unless_unchanged(render_filter, "callback filter", path) if with_filter else ""
+    return render(request, template, {"filter_form": filter_form, "results": results, "title": title})
 
 
 @roles.role_required(*STAFF)

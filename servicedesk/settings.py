@@ -297,8 +297,9 @@ RECOMMENDATION_REMINDER_MIN_DAYS = env_int("RECOMMENDATION_REMINDER_MIN_DAYS", 7
 if (min(FEEDBACK_LINK_DAYS, FEEDBACK_PER_LINK, FEEDBACK_PER_LINK_PER_HOUR, FEEDBACK_PER_ADDRESS_PER_HOUR,
         RECOMMENDATION_REMINDER_MIN_DAYS, *RECOMMENDATION_REMINDER_DAYS.values()) < 1):
     raise ImproperlyConfigured("Feedback link limits and reminder intervals must be at least 1")
-# The cache holds only throttle counters (the public pages' rate limits). Per-process memory by default; with
-# several web processes set CACHE_URL=rediscache://host:6379/1 so they share one count.
+# The cache holds throttle counters (the public pages' rate limits) and the callback list's rendered parts, each
+# kept for one database snapshot (servicedesk/unchanged.py). Per-process memory by default; with several web
+# processes set CACHE_URL=rediscache://host:6379/1 so they share one count (and one copy of each part).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 LOGGING = {

@@ -126,14 +126,14 @@ class Server:
 
 def _timings(server, figure, cookie, requests):
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-    for _ in range(WARM_UP):  # every gunicorn worker serves the page first: its connection, its templates
-        status, _ = server.get(figure.path, cookie, connection, figure.method)
+    for view in range(WARM_UP):  # every gunicorn worker serves the page first: its connection, its templates
+        status, _ = server.get(figure.path_for(view), cookie, connection, figure.method)
         if status not in OK[figure.method]:
             raise RuntimeError(f"{figure.method} {figure.path} answered {status}")
     samples = []
-    for _ in range(requests):
+    for view in range(WARM_UP, WARM_UP + requests):
         start = time.perf_counter()
-        status, _ = server.get(figure.path, cookie, connection, figure.method)
+        status, _ = server.get(figure.path_for(view), cookie, connection, figure.method)
         samples.append((time.perf_counter() - start) * 1000)
         if status not in OK[figure.method]:
             raise RuntimeError(f"{figure.method} {figure.path} answered {status}")

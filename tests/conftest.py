@@ -7,6 +7,21 @@ from tests import services
 from tests.factories import UserFactory
 
 
+def _empties_the_tables(item):
+    marker = item.get_closest_marker("django_db")
+    transactional = marker is not None and marker.kwargs.get("transaction", False)
+    return transactional or "transactional_db" in item.fixturenames or "live_server" in item.fixturenames
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Transactional tests (the browser tests among them) run last, as Django orders them: they empty every table
+    when they end, the rows the migrations seed too (follow-up intervals, urgency targets, roles), and a test after
+    them would miss those. pytest-django orders them so, but pytest then groups the tests that take Playwright's
+    session-wide browser parameter, wherever they are. A stable sort keeps each group's order."""
+    items.sort(key=_empties_the_tables)
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

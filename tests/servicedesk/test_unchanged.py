@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -173,11 +174,28 @@ def test_the_filter_shows_a_new_technician_at_once(postgres, client):
     assert '>nina.newhire</option>' in listing(client)
 
 
-def test_one_users_list_is_never_shown_to_another(postgres, client):
+def test_the_office_shares_its_list_and_a_technician_never_gets_it(postgres, django_assert_num_queries):
     CallbackFactory(problem="Seen by the office only")
-    client.force_login(UserFactory(role=roles.CSR))
-    assert "Seen by the office only" in listing(client)
+    csr, manager, technician = Client(), Client(), Client()  # logged in first: a login commits
+    csr.force_login(UserFactory(role=roles.CSR))
+    manager.force_login(UserFactory(role=roles.MANAGER))
+    technician.force_login(UserFactory(role=roles.TECHNICIAN))
+    assert "Seen by the office only" in listing(csr)
 
-    client.force_login(UserFactory(role=roles.TECHNICIAN))
+    with django_assert_num_queries(6):  # the CSR's rows and filter, kept: every office user sees every callback
+        assert "Seen by the office only" in listing(manager)
+    assert "Seen by the office only" not in listing(technician)
 
-    assert "Seen by the office only" not in listing(client)
+
+def test_my_callbacks_are_each_users_own(postgres):
+    first, second = UserFactory(role=roles.CSR), UserFactory(role=roles.CSR)
+    CallbackFactory(problem="Callback of the first CSR", assigned_to=first)
+    CallbackFactory(problem="Callback of the second CSR", assigned_to=second)
+    first_client, second_client = Client(), Client()
+    first_client.force_login(first)
+    second_client.force_login(second)
+
+    assert "Callback of the first CSR" in first_client.get(reverse("callbacks:mine")).content.decode()
+    html = second_client.get(reverse("callbacks:mine")).content.decode()
+
+    assert "Callback of the second CSR" in html and "Callback of the first CSR" not in html

@@ -13,16 +13,20 @@ at least as new as its key.
 Not kept:
 - inside a transaction (`atomic`): the part could show the transaction's own uncommitted writes to others;
 - on SQLite (`make run`), which has no snapshot to compare across connections.
+A cache that fails (Redis down) costs the render, never the page.
 
 What a part shows of the clock ("overdue 3 hours", overdue or not) moves with time, so it is kept for the minute it
 was rendered in.
 """
 
 import hashlib
+import logging
 
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 KEEP_FOR = 60  # seconds: the minute is in the key, this frees the cache
 
@@ -45,8 +49,15 @@ def render_unless_unchanged(render, *key):
     minute = timezone.now().strftime("%Y-%m-%dT%H:%M")
     parts = "\n".join(str(part) for part in (state, minute, *key))
     cache_key = "unchanged:" + hashlib.sha256(parts.encode()).hexdigest()
-    text = cache.get(cache_key)
+    try:
+        text = cache.get(cache_key)
+    except Exception:  # any backend's error: the cache saves work, the page never depends on it
+        logger.warning("cache unavailable: rendering without it", exc_info=True)
+        return render()
     if text is None:
         text = render()
-        cache.set(cache_key, text, KEEP_FOR)
+        try:
+            cache.set(cache_key, text, KEEP_FOR)
+        except Exception:
+            logger.warning("cache unavailable: not keeping the part", exc_info=True)
     return text

@@ -123,6 +123,34 @@ def test_nothing_is_kept_where_the_database_cannot_tell(postgres, monkeypatch):
     assert render.count == 2
 
 
+class DownCache:
+    """A cache whose server is down."""
+
+    def get(self, key, default=None, version=None):
+        raise ConnectionError("cache server down")
+
+    def set(self, key, value, timeout=None, version=None):
+        raise ConnectionError("cache server down")
+
+
+class RefusingCache(DownCache):
+    """A cache that answers reads but refuses writes (out of memory, read-only replica)."""
+
+    def get(self, key, default=None, version=None):
+        return default
+
+
+@pytest.mark.parametrize("broken_cache", [DownCache, RefusingCache])
+def test_a_cache_that_fails_costs_the_render_not_the_page(postgres, monkeypatch, broken_cache):
+    monkeypatch.setattr(unchanged, "cache", broken_cache())
+    CustomerFactory(name="Ada Moss")
+    render = Renders()
+
+    assert render_unless_unchanged(render, "part") == "Ada Moss"
+    assert render_unless_unchanged(render, "part") == "Ada Moss"
+    assert render.count == 2
+
+
 # --- the callback list ------------------------------------------------------------------------------------------
 
 

@@ -163,7 +163,7 @@ def repeat_check(request):
 # --- lists --------------------------------------------------------------------------------------------------------
 
 
-def _list_page(request, callbacks, *, title, seen_by, template="callbacks/callback_list.html", with_filter=True):
+def _list_page(request, callbacks, *, title, seen_by, with_filter=True):
     """`seen_by` names who sees the same `callbacks`: a user's id, or "office" for the whole office."""
     callback_filter = CallbackFilter(request.GET or None, queryset=callbacks) if with_filter else None
 
@@ -183,7 +183,8 @@ def _list_page(request, callbacks, *, title, seen_by, template="callbacks/callba
     if request.htmx and request.htmx.target == "callback-results":
         return HttpResponse(results)
     filter_form = render_unless_unchanged(render_filter, "callback filter", path) if with_filter else ""
-    return render(request, template, {"filter_form": filter_form, "results": results, "title": title})
+    return render(request, "callbacks/callback_list.html",
+                  {"filter_form": filter_form, "results": results, "title": title})
 
 
 @roles.role_required(*STAFF)

@@ -232,15 +232,16 @@ class Callback(models.Model):
     customer_confirmation = models.TextField(blank=True, help_text="What the customer said when confirming the fix.")
     # The recovery steps recorded, as a bit mask (bit n: the n-th RecoveryStep.Step), so the dashboards read the
     # checklist of ~20,000 callbacks a year without a look-up per callback. Kept by database triggers on the
-    # recovery steps (migration 0008), whoever writes them; a new step needs its bit added to those triggers.
+    # recovery steps (servicedesk/triggers.py), whoever writes them; a new step needs its bit added there.
     steps_done = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
     # The job's and the revisit job's facts the dashboards group and filter by, copied here so that reading a
     # year of callbacks (~19,000 at a million jobs) reads this table alone, not the jobs by one index look-up per
-    # callback (most of the callback dashboard's time). Kept by database triggers (migration 0009) on both tables,
-    # whoever writes them: filled when a callback's job or revisit job is set, refreshed when those jobs change.
+    # callback (most of the callback dashboard's time). Kept by database triggers on both tables, whoever writes
+    # them (servicedesk/triggers.py): filled when a callback's job or revisit job is set, refreshed when those jobs
+    # change.
     # NULL where the job has no such value, and the revisit's facts are NULL while there is no revisit. All
     # nullable without a default so that SQLite adds them in place: rebuilding this table there breaks on the
-    # steps_done triggers (migration 0008) that name it.
+    # steps_done triggers that name it.
     job_completed_at = models.DateTimeField(null=True, editable=False)
     job_kind = models.CharField(max_length=20, null=True, editable=False)
     job_status = models.CharField(max_length=20, null=True, editable=False)

@@ -250,7 +250,7 @@ class CallbackRollupWeek(models.Model):
 class CallbackChange(models.Model):
     """A callback written (logged, moved on, resolved, its steps, its job's facts) or its job's helpers changed
     since the rollup last counted the week its job was completed in: that week is counted live until the next
-    refresh. Written only by database triggers (servicedesk migration 0008), whoever writes the callbacks; read and
+    refresh. Written only by database triggers (servicedesk/triggers.py), whoever writes the callbacks; read and
     cleared by servicedesk.dashboards.callback_rollup."""
 
     job_completed_at = models.DateTimeField()

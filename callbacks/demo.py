@@ -201,7 +201,7 @@ def _progress(demo, rng, callback, rows, caused_by, technicians, causes, revisit
         )
         for step in (
             RecoveryStep.Step.APOLOGISED,
-            RecoveryStep.Step.ACKNOWLEDGED,
+            RecoveryStep.Step.LISTENED,
             RecoveryStep.Step.APOLOGISED_AGAIN,
             RecoveryStep.Step.URGENCY_SET,
         ):

@@ -365,7 +365,8 @@ class RecoveryStep(models.Model):
 
     class Step(models.TextChoices):
         APOLOGISED = "apologised", "Apologised for the problem"
-        ACKNOWLEDGED = "acknowledged", "Problem acknowledged in the customer's words (let them vent)"
+        # Not "acknowledged": that is the callback's state once the first contact is made (Callback.State).
+        LISTENED = "listened", "Listened to the problem in the customer's words (let them vent)"
         APOLOGISED_AGAIN = "apologised_again", "Apologised again"
         FIX_EXPLAINED = "fix_explained", "Fix explained to the customer"
         URGENCY_SET = "urgency_set", "Urgency target set with the customer"
@@ -376,7 +377,7 @@ class RecoveryStep(models.Model):
     # By which state each step should have been done; a step still unchecked past it shows as skipped.
     DUE_BY = {
         Step.APOLOGISED: Callback.State.ACKNOWLEDGED,
-        Step.ACKNOWLEDGED: Callback.State.ACKNOWLEDGED,
+        Step.LISTENED: Callback.State.ACKNOWLEDGED,
         Step.APOLOGISED_AGAIN: Callback.State.ACKNOWLEDGED,
         Step.FIX_EXPLAINED: Callback.State.REVISIT_SCHEDULED,
         Step.URGENCY_SET: Callback.State.REVISIT_SCHEDULED,

@@ -24,7 +24,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 # holds the two equal). A step added later goes at the end, so the stored masks keep their meaning.
 STEPS = [
     "apologised",
-    "acknowledged",
+    "listened",
     "apologised_again",
     "fix_explained",
     "urgency_set",

@@ -405,7 +405,7 @@ def test_checklist_shows_steps_skipped_once_their_moment_has_passed(csr):
     status = {value: status for value, _, status, _ in checklist(callback, callback.recovery_steps.all())}
 
     assert status["apologised"] == "done"
-    assert status["acknowledged"] == "skipped" and status["apologised_again"] == "skipped"
+    assert status["listened"] == "skipped" and status["apologised_again"] == "skipped"
     assert status["fix_explained"] == "to do" and status["other_work"] == "to do"
 
 

@@ -228,7 +228,7 @@ def test_recovery_steps_skipped_count_only_callbacks_past_the_step(alice, manage
 
     apologised = rows[RecoveryStep.Step.APOLOGISED.label]
     assert (apologised["expected"], apologised["skipped"], apologised["skip_rate"]) == (2, 1, Decimal("50.0"))
-    acknowledged_step = rows[RecoveryStep.Step.ACKNOWLEDGED.label]
+    acknowledged_step = rows[RecoveryStep.Step.LISTENED.label]
     assert (acknowledged_step["expected"], acknowledged_step["skipped"]) == (2, 2)
     other_work = rows[RecoveryStep.Step.OTHER_WORK.label]
     assert (other_work["expected"], other_work["skipped"]) == (1, 1)

@@ -72,5 +72,5 @@ def test_steps_checked_through_the_service_are_not_skipped(alice, csr):
 
     apologised = rows[RecoveryStep.Step.APOLOGISED.label]
     assert (apologised["expected"], apologised["skipped"], apologised["skip_rate"]) == (2, 1, Decimal("50.0"))
-    acknowledged = rows[RecoveryStep.Step.ACKNOWLEDGED.label]
+    acknowledged = rows[RecoveryStep.Step.LISTENED.label]
     assert (acknowledged["expected"], acknowledged["skipped"]) == (2, 2)

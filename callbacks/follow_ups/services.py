@@ -20,16 +20,9 @@ from recommendations.services import recommendation_raise
 from servicedesk import roles
 from servicedesk.bulk import insert_from_select
 
-from .models import (
-    DEFAULT_FOLLOW_UP_DAYS,
-    CallAttempt,
-    Callback,
-    FollowUpCall,
-    FollowUpRule,
-    Referral,
-    Urgency,
-)
-from .services import callback_log
+from ..models import Callback, Urgency
+from ..services import callback_log
+from .models import DEFAULT_FOLLOW_UP_DAYS, CallAttempt, FollowUpCall, FollowUpRule, Referral
 
 State = FollowUpCall.State
 Outcome = FollowUpCall.Outcome

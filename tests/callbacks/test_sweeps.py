@@ -17,7 +17,7 @@ from recommendations import sweeps
 from servicedesk.models import Notification
 from tests.callbacks.factories import CallbackFactory, CompletedJobFactory
 from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
-from tests.callbacks.test_calls_concurrency import _completed_jobs, _in_threads
+from tests.callbacks.follow_ups.test_calls_concurrency import _completed_jobs, _in_threads
 from tests.factories import JobFactory, TechnicianFactory
 from tests.recommendations.factories import RecommendationFactory
 from tests.servicedesk.test_worker import _wait_for, worker  # noqa: F401  (the worker fixture)

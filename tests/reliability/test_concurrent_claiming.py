@@ -17,7 +17,7 @@ from callbacks.models import FollowUpCall
 from servicedesk import roles
 from servicedesk.celery import BEAT_SCHEDULE
 from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
-from tests.callbacks.test_calls_concurrency import _completed_jobs
+from tests.callbacks.follow_ups.test_calls_concurrency import _completed_jobs
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True)]

@@ -37,6 +37,20 @@ def customer_add(*, name, phone, street, city):
     return customer
 
 
+def customer_add_referral(*, name, phone, notes, now=None):
+    """Someone a customer referred to us (on a follow-up call): a customer with no service address yet."""
+    return Customer.objects.create(
+        name=name[:200], phone=phone[:40], phone_digits=phone_digits(phone), created_at=_now(now), notes=notes
+    )
+
+
+def customer_opt_out_of_calls(*, customer_id, now=None):
+    """The customer asked not to be called; the first time is the one recorded."""
+    return Customer.objects.filter(pk=customer_id, contact_opt_out=False).update(
+        contact_opt_out=True, contact_opt_out_at=_now(now)
+    )
+
+
 def job_book(*, customer_id, site_id, kind, scheduled_start, scheduled_end, summary, equipment_id=None,
              lead_technician=None, helpers=(), no_charge=False):
     """A scheduled visit. The caller has checked the window and, for new work, ensure_bookable (a callback

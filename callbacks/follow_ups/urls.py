@@ -1,5 +1,5 @@
-"""The follow-up call queue, the call screen and the rules; included in callbacks/urls.py, so the names stay in
-the "callbacks" namespace."""
+"""The follow-up call queue, the call screen and the rules; callbacks/urls.py splices these patterns into its own,
+so the names stay in the "callbacks" namespace."""
 
 from django.urls import path
 

@@ -44,8 +44,8 @@ def customer_add_referral(*, name, phone, notes, now=None):
     )
 
 
-def customer_opt_out_of_calls(*, customer_id, now=None):
-    """The customer asked not to be called; the first time is the one recorded."""
+def customer_opt_out_of_contact(*, customer_id, now=None):
+    """The customer asked us not to contact them (on a follow-up call); the first time asked is the one kept."""
     return Customer.objects.filter(pk=customer_id, contact_opt_out=False).update(
         contact_opt_out=True, contact_opt_out_at=_now(now)
     )
@@ -95,8 +95,8 @@ def job_complete(*, job, completed_by, summary, **details):
 
 def job_mark_completed(*, job, now=None):
     """The visit is over because what it was booked for is settled (the callback its revisit serves was
-    resolved): no summary and no completion rules, as the technician's page asks. A job already completed or
-    cancelled is left as it is."""
+    resolved), so it is closed without the summary and the completion rules of job_complete, which is how the
+    technician closes a visit. A job already completed or cancelled is left as it is."""
     if job.status in (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS):
         job.status = Job.Status.COMPLETED
         job.completed_at = _now(now)

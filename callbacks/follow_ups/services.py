@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from customers.models import Job
 from customers.phones import phone_digits
-from customers.services import customer_add_referral, customer_opt_out_of_calls
+from customers.services import customer_add_referral, customer_opt_out_of_contact
 from recommendations.models import Risk
 from recommendations.services import recommendation_raise
 from servicedesk import roles
@@ -216,7 +216,7 @@ def call_record_attempt(*, call, by, outcome, note="", issues="", expectations_m
             fields += ["issues", "expectations_met", "anything_else", "would_refer", "satisfaction"]
         call.save(update_fields=fields)
         if outcome == Outcome.DO_NOT_CALL:
-            customer_opt_out_of_calls(customer_id=call.customer_id, now=now)
+            customer_opt_out_of_contact(customer_id=call.customer_id, now=now)
             FollowUpCall.objects.filter(customer=call.customer_id, state=State.DUE).exclude(pk=call.pk).update(
                 state=State.CANCELLED, cancel_reason="Customer asked not to be called.", completed_at=now
             )

@@ -9,8 +9,8 @@ class CallbacksConfig(AppConfig):
         from customers import demo
         from customers.history import register
 
-        from .calls_demo import create_follow_up_calls
         from .demo import create_callbacks
+        from .follow_ups.demo import create_follow_up_calls
         from .history import callback_entries
 
         register(callback_entries)

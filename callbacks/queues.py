@@ -1,4 +1,6 @@
-"""The office's queues of work due today (issue 5, "Today" for a CSR): read-only querysets, counted together."""
+"""The office's queues of work due today (issue 5, "Today" for a CSR): read-only querysets, counted together.
+
+The follow-up call queue's querysets come from follow_ups/selectors.py."""
 
 from datetime import datetime, time, timedelta
 
@@ -7,7 +9,8 @@ from django.utils import timezone
 
 from servicedesk.bulk import count_each
 
-from .models import Callback, FollowUpCall, with_jobs_and_people
+from .follow_ups.selectors import queue_counts
+from .models import Callback, with_jobs_and_people
 
 State = Callback.State
 
@@ -15,10 +18,6 @@ State = Callback.State
 def _end_of_today(now):
     tomorrow = timezone.localdate(now) + timedelta(days=1)
     return timezone.make_aware(datetime.combine(tomorrow, time.min))
-
-
-def _start_of_today(now):
-    return timezone.make_aware(datetime.combine(timezone.localdate(now), time.min))
 
 
 def office_queues(now=None, **extra_counts):
@@ -30,13 +29,11 @@ def office_queues(now=None, **extra_counts):
     updates = Callback.objects.filter(state__in=[State.ACKNOWLEDGED, State.REVISIT_SCHEDULED],
                                       next_update_due_at__lt=end)
     closures = Callback.objects.filter(state=State.RESOLVED, next_update_due_at__lt=end)
-    calls = FollowUpCall.objects.in_queue(now)
     counts = count_each(
         new=new, new_overdue=new.filter(first_contact_due_at__lt=now),
         updates=updates, updates_overdue=updates.filter(next_update_due_at__lt=now),
         closures=closures, closures_overdue=closures.filter(next_update_due_at__lt=now),
-        # A follow-up call is late once it has waited past the day it fell due.
-        calls=calls, calls_overdue=calls.filter(due_at__lt=_start_of_today(now)),
+        **queue_counts(now),
         **extra_counts,
     )
     callbacks = reverse("callbacks:list")
@@ -54,13 +51,10 @@ def office_queues(now=None, **extra_counts):
     return queues, {name: counts[name] for name in extra_counts}
 
 
-# The two panels below join only what their row templates show (callbacks/_call_rows.html, _callback_rows.html):
-# every extra join multiplies PostgreSQL's search for a join order, and with the full `with_related()` planning
-# took 15-20 ms of a query that runs in under 1 ms, on every load of the CSR's start page.
-
-
-def calls_due(now=None, limit=5):
-    return FollowUpCall.objects.in_queue(now).select_related("customer", "job__site", "job__lead_technician")[:limit]
+# The panel below joins only what its row template shows (callbacks/_callback_rows.html; the due calls' panel is
+# follow_ups.selectors.calls_due): every extra join multiplies PostgreSQL's search for a join order, and with the
+# full `with_related()` planning took 15-20 ms of a query that runs in under 1 ms, on every load of the CSR's
+# start page.
 
 
 def open_callbacks(limit=10):

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from customers.models import Customer, Job, Site
-from customers.phones import phone_digits
+from customers.models import Job
+from customers.services import job_book, job_mark_completed
 from recommendations.models import Risk
 from recommendations.services import recommendation_raise
 from servicedesk import roles
@@ -178,20 +178,18 @@ def callback_schedule_revisit(*, callback, by, technician, start, end=None, help
         callback = _lock(callback)
         _check(callback, "schedule_revisit")
         original = callback.job
-        revisit = Job.objects.create(
+        revisit = job_book(
             customer_id=callback.customer_id,
             site_id=callback.site_id,
             equipment_id=callback.equipment_id,
             kind=Job.Kind.CALLBACK_REVISIT,
-            status=Job.Status.SCHEDULED,
             scheduled_start=start,
             scheduled_end=end,
             lead_technician=technician,
+            helpers=helpers,
             no_charge=no_charge,
             summary=f"Callback revisit for job {original.invoice_number or original.pk}: {callback.problem}",
         )
-        if helpers:
-            revisit.helpers.set(helpers)
         callback.revisit_job = revisit
         callback.state = State.REVISIT_SCHEDULED
         _save(callback, now, ["revisit_job", "state"])
@@ -242,10 +240,8 @@ def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="",
         _save(callback, now, ["state", "root_cause", "resolution", "faulty_part", "part_supplier", "rma_reference",
                               "labour_hours", "parts_cost", "resolved_at", "resolved_by", "next_update_due_at"])
         revisit = callback.revisit_job
-        if revisit is not None and revisit.status in (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS):
-            revisit.status = Job.Status.COMPLETED
-            revisit.completed_at = now
-            revisit.save(update_fields=["status", "completed_at"])
+        if revisit is not None:
+            job_mark_completed(job=revisit, now=now)
         _event(callback, Action.RESOLVED, by=by, at=now, from_state=from_state, to_state=State.RESOLVED,
                note=f"Root cause: {callback.get_root_cause_display()}. {resolution}".strip(), job=revisit)
         if root_cause in Callback.TRAINING_CAUSES:
@@ -449,10 +445,3 @@ def _name(user):
         return "nobody"
     return user.get_full_name() or user.username
 
-
-def customer_add(*, name, phone, street, city):
-    """A caller the system does not know yet: the customer and their service address, from the log page."""
-    with transaction.atomic():
-        customer = Customer.objects.create(name=name.strip(), phone=phone.strip(), phone_digits=phone_digits(phone))
-        Site.objects.create(customer=customer, street=street.strip(), city=city.strip())
-    return customer

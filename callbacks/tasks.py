@@ -1,21 +1,23 @@
-"""Beat sweeps over callbacks and follow-up calls: thin tasks, the work is in calls.py and reminders.py.
+"""Beat sweeps over callbacks and follow-up calls: thin tasks, the work is in follow_ups/services.py and
+reminders.py. The follow-up sweeps stay here so their task names (named by deployed beat entries) do not change.
 
 None retries: each is idempotent and the next scheduled run picks up whatever this one missed.
 """
 
 from celery import shared_task
 
-from . import calls, reminders
+from . import reminders
+from .follow_ups import services as follow_ups
 
 
 @shared_task
 def schedule_follow_up_calls():
-    return calls.schedule_follow_up_calls()
+    return follow_ups.schedule_follow_up_calls()
 
 
 @shared_task
 def release_abandoned_claims():
-    return calls.release_abandoned_claims()
+    return follow_ups.release_abandoned_claims()
 
 
 @shared_task

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from customers.models import Customer, Job, Site
 from customers.pagination import CappedPaginator
 from customers.phones import phone_digits
+from customers.services import customer_add
 from servicedesk import roles
 from servicedesk.unchanged import render_unless_unchanged
 
@@ -118,7 +119,7 @@ def callback_new(request):
     if request.method == "POST" and "new-name" in request.POST:
         new_customer_form = NewCustomerForm(request.POST, prefix="new")
         if new_customer_form.is_valid():
-            customer = services.customer_add(**new_customer_form.cleaned_data)
+            customer = customer_add(**new_customer_form.cleaned_data)
             messages.success(request, f"Added {customer.name}. Now pick the job the callback is about.")
             return redirect(f"{reverse('callbacks:new')}?customer={customer.pk}")
         form = CallbackLogForm(customer=customer, jobs=jobs)

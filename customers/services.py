@@ -1,6 +1,8 @@
-"""Writes about the customer relationship itself: feedback received, reminders consent, do-not-service, abusive calls.
+"""Every write to customers, sites, equipment and jobs: adding a customer, booking and completing a job, and the
+relationship itself (feedback received, reminders consent, do-not-service, abusive calls).
 
 Keyword-only functions named for the action, each atomic, notifications on commit (servicedesk.notifications).
+What other apps require of a completion plugs in through customers.completion.
 The callback a complaint creates is logged by servicedesk/public/services.py, which may import every app;
 `customers` imports none.
 """
@@ -12,7 +14,9 @@ from django.utils import timezone
 from servicedesk import roles
 from servicedesk.notifications import managers, notify
 
-from .models import AbusiveCall, Customer, DoNotServiceDecision, Feedback, Job
+from . import completion
+from .models import AbusiveCall, Customer, DoNotServiceDecision, Feedback, Job, Site
+from .phones import phone_digits
 
 Decision = DoNotServiceDecision.State
 FEEDBACK_TEXT_MAX = 4000
@@ -20,6 +24,84 @@ FEEDBACK_TEXT_MAX = 4000
 
 def _now(now):
     return now or timezone.now()
+
+
+# --- customers and jobs ---------------------------------------------------------------------------------------------
+
+
+def customer_add(*, name, phone, street, city):
+    """A caller the system does not know yet: the customer and their service address, from the log page."""
+    with transaction.atomic():
+        customer = Customer.objects.create(name=name.strip(), phone=phone.strip(), phone_digits=phone_digits(phone))
+        Site.objects.create(customer=customer, street=street.strip(), city=city.strip())
+    return customer
+
+
+def customer_add_referral(*, name, phone, notes, now=None):
+    """Someone a customer referred to us (on a follow-up call): a customer with no service address yet."""
+    return Customer.objects.create(
+        name=name[:200], phone=phone[:40], phone_digits=phone_digits(phone), created_at=_now(now), notes=notes
+    )
+
+
+def customer_opt_out_of_contact(*, customer_id, now=None):
+    """The customer asked us not to contact them (on a follow-up call); the first time asked is the one kept."""
+    return Customer.objects.filter(pk=customer_id, contact_opt_out=False).update(
+        contact_opt_out=True, contact_opt_out_at=_now(now)
+    )
+
+
+def job_book(*, customer_id, site_id, kind, scheduled_start, scheduled_end, summary, equipment_id=None,
+             lead_technician=None, helpers=(), no_charge=False):
+    """A scheduled visit. The caller has checked the window and, for new work, ensure_bookable (a callback
+    revisit on past work is booked even for a do-not-service customer)."""
+    # Part of the caller's transaction when there is one: no savepoint, so a booking costs the same queries.
+    with transaction.atomic(savepoint=False):
+        job = Job.objects.create(
+            customer_id=customer_id,
+            site_id=site_id,
+            equipment_id=equipment_id,
+            kind=kind,
+            status=Job.Status.SCHEDULED,
+            scheduled_start=scheduled_start,
+            scheduled_end=scheduled_end,
+            lead_technician=lead_technician,
+            no_charge=no_charge,
+            summary=summary,
+        )
+        if helpers:
+            job.helpers.set(helpers)
+    return job
+
+
+def job_complete(*, job, completed_by, summary, **details):
+    """Close the visit with what was done, after every registered completion rule (customers.completion) has
+    recorded its part and agreed; `details` go to the rules (e.g. recommendations' discussions)."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if job.status not in (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS):
+            raise ValidationError(f"This job is already {job.get_status_display().lower()}.")
+        summary = (summary or "").strip()
+        if not summary:
+            raise ValidationError({"summary": "Write what was done on this visit."})
+        for rule in completion.rules():
+            rule(job=job, completed_by=completed_by, **details)
+        job.status = Job.Status.COMPLETED
+        job.completed_at = timezone.now()
+        job.summary = summary
+        job.save(update_fields=["status", "completed_at", "summary"])
+    return job
+
+
+def job_mark_completed(*, job, now=None):
+    """The visit is over because what it was booked for is settled (the callback its revisit serves was
+    resolved), so it is closed without the summary and the completion rules of job_complete, which is how the
+    technician closes a visit. A job already completed or cancelled is left as it is."""
+    if job.status in (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS):
+        job.status = Job.Status.COMPLETED
+        job.completed_at = _now(now)
+        job.save(update_fields=["status", "completed_at"])
+    return job
 
 
 # --- feedback -----------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Every write to recommendations: raise, discuss, the lifecycle moves, and completing a job.
+"""Every write to recommendations: raise, discuss, the lifecycle moves, and what completing a job requires of them.
 
 Each function is one action, keyword-only, atomic; each state change writes a RecommendationEvent with who,
 when, from and to. Bad input raises ValidationError and changes nothing.
@@ -13,7 +13,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from customers.models import Job
-from customers.services import ensure_bookable
+from customers.services import ensure_bookable, job_book
 from servicedesk import notifications, roles
 
 from .models import Discussion, FollowUpInterval, LaterVisitsCount, Recommendation, RecommendationEvent, Risk
@@ -211,12 +211,11 @@ def recommendation_accept(
             scheduled_end = scheduled_end or scheduled_start + timedelta(hours=2)
             if scheduled_end < scheduled_start:
                 raise ValidationError({"scheduled_end": "The visit cannot end before it starts."})
-            job = Job.objects.create(
+            job = job_book(
                 customer_id=recommendation.customer_id,
                 site_id=recommendation.site_id,
                 equipment_id=recommendation.equipment_id,
                 kind=Job.Kind.SERVICE_CALL,
-                status=Job.Status.SCHEDULED,
                 scheduled_start=scheduled_start,
                 scheduled_end=scheduled_end,
                 lead_technician=technician,
@@ -335,43 +334,30 @@ def undiscussed_on_job(job):
     )
 
 
-def job_complete(
-    *, job, completed_by, summary, discussions=(), new_recommendations=(), customer_acknowledged=False
-):
-    """Close the visit: record each discussion and new recommendation, then refuse unless every open
-    recommendation at the site was discussed on this job (seed 001: it is raised on every visit).
+def job_completion_rule(*, job, completed_by, discussions=(), new_recommendations=(), customer_acknowledged=False):
+    """What completing a job requires of recommendations (registered in customers.completion): record each
+    discussion and new recommendation, then refuse unless every open recommendation at the site was discussed
+    on this job (seed 001: it is raised on every visit).
 
     `new_recommendations` is a list of dicts of recommendation_raise arguments (site, job and raised_by are
     filled in). `customer_acknowledged` means the customer signed the work order listing them.
     """
-    with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job.pk)
-        if job.status not in (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS):
-            raise ValidationError(f"This job is already {job.get_status_display().lower()}.")
-        summary = (summary or "").strip()
-        if not summary:
-            raise ValidationError({"summary": "Write what was done on this visit."})
-        for item in discussions:
-            recommendation_record_discussion(
-                recommendation=item.recommendation,
-                technician=completed_by,
-                response=item.response,
-                note=item.note,
-                job=job,
-            )
-        for fields in new_recommendations:
-            recommendation_raise(
-                **fields, site=job.site, job=job, raised_by=completed_by, customer_acknowledged=customer_acknowledged
-            )
-        if customer_acknowledged:
-            Recommendation.objects.filter(raised_on_job=job).update(customer_acknowledged=True)
-        missing = list(undiscussed_on_job(job).values_list("what", flat=True))
-        if missing:
-            raise ValidationError(
-                "Record the customer's answer for every open recommendation first: " + "; ".join(missing)
-            )
-        job.status = Job.Status.COMPLETED
-        job.completed_at = timezone.now()
-        job.summary = summary
-        job.save(update_fields=["status", "completed_at", "summary"])
-    return job
+    for item in discussions:
+        recommendation_record_discussion(
+            recommendation=item.recommendation,
+            technician=completed_by,
+            response=item.response,
+            note=item.note,
+            job=job,
+        )
+    for fields in new_recommendations:
+        recommendation_raise(
+            **fields, site=job.site, job=job, raised_by=completed_by, customer_acknowledged=customer_acknowledged
+        )
+    if customer_acknowledged:
+        Recommendation.objects.filter(raised_on_job=job).update(customer_acknowledged=True)
+    missing = list(undiscussed_on_job(job).values_list("what", flat=True))
+    if missing:
+        raise ValidationError(
+            "Record the customer's answer for every open recommendation first: " + "; ".join(missing)
+        )

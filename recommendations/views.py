@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from customers.models import Job
 from customers.pagination import CappedPaginator
+from customers.services import job_complete
 from servicedesk import roles
 
 from . import services
@@ -208,7 +209,7 @@ def complete_job(request, pk):
                 if new.has_changed() and new.cleaned_data.get("what")
             ]
             try:
-                services.job_complete(
+                job_complete(
                     job=job,
                     completed_by=request.user,
                     summary=form.cleaned_data["summary"],

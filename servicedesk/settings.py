@@ -261,7 +261,7 @@ PHONE_REGION = env.str("PHONE_REGION", default="US")
 # A callback on the same equipment (or site) within this many days of an earlier one is a repeat, escalated at once.
 CALLBACK_REPEAT_WINDOW_DAYS = env_int("CALLBACK_REPEAT_WINDOW_DAYS", 90)
 
-# Follow-up calls (callbacks/calls.py). After a no answer or a voicemail the call comes back after the next gap
+# Follow-up calls (callbacks/follow_ups). After a no answer or a voicemail the call comes back after the next gap
 # in days (the last gap repeats); after FOLLOW_UP_CALL_MAX_ATTEMPTS unanswered attempts it is given up, recorded.
 try:
     FOLLOW_UP_CALL_RETRY_DAYS = [int(days) for days in env.list("FOLLOW_UP_CALL_RETRY_DAYS", default=["1", "2"])]

@@ -7,7 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from callbacks.queues import calls_due, office_queues, open_callbacks
+from callbacks.follow_ups.selectors import calls_due
+from callbacks.queues import office_queues, open_callbacks
 from customers.models import Job
 from recommendations.selectors import with_open_recommendation_counts
 

@@ -24,7 +24,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from callbacks.calls import schedule_follow_up_calls  # noqa: E402
+from callbacks.follow_ups.services import schedule_follow_up_calls  # noqa: E402
 
 
 class _RollBack(Exception):

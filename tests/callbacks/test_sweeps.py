@@ -9,14 +9,15 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from callbacks import calls, reminders
+from callbacks import reminders
+from callbacks.follow_ups import services as calls
 from callbacks.models import FollowUpCall
 from customers.models import Job
 from recommendations import sweeps
 from servicedesk.models import Notification
-from tests.callbacks.call_factories import FollowUpCallFactory
 from tests.callbacks.factories import CallbackFactory, CompletedJobFactory
-from tests.callbacks.test_calls_concurrency import _completed_jobs, _in_threads
+from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
+from tests.callbacks.follow_ups.test_calls_concurrency import _completed_jobs, _in_threads
 from tests.factories import JobFactory, TechnicianFactory
 from tests.recommendations.factories import RecommendationFactory
 from tests.servicedesk.test_worker import _wait_for, worker  # noqa: F401  (the worker fixture)

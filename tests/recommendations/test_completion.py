@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from customers.models import Job
+from customers.services import job_complete
 from recommendations import services
 from recommendations.models import Recommendation, Risk
 from tests.factories import JobFactory
@@ -26,7 +27,7 @@ def test_a_job_with_an_undiscussed_open_recommendation_cannot_be_completed(job, 
     RecommendationFactory(site=job.site, what="Replace the sump pump")
 
     with pytest.raises(ValidationError) as error:
-        services.job_complete(job=job, completed_by=technician, summary="Annual maintenance")
+        job_complete(job=job, completed_by=technician, summary="Annual maintenance")
 
     assert "Replace the sump pump" in str(error.value)
     job.refresh_from_db()
@@ -37,7 +38,7 @@ def test_not_discussed_without_a_reason_is_refused_and_nothing_is_kept(job, tech
     recommendation = RecommendationFactory(site=job.site)
 
     with pytest.raises(ValidationError):
-        services.job_complete(
+        job_complete(
             job=job, completed_by=technician, summary="Done",
             discussions=[Answer(recommendation, "not_discussed", "")],
             new_recommendations=[{"what": "Insulate pipes", "risk": Risk.ADVISORY}],
@@ -51,7 +52,7 @@ def test_not_discussed_without_a_reason_is_refused_and_nothing_is_kept(job, tech
 def test_not_discussed_with_a_reason_lets_the_job_complete(job, technician):
     recommendation = RecommendationFactory(site=job.site)
 
-    services.job_complete(
+    job_complete(
         job=job, completed_by=technician, summary="Done",
         discussions=[Answer(recommendation, "not_discussed", "Only the tenant was home")],
     )
@@ -65,7 +66,7 @@ def test_discussed_earlier_on_the_visit_counts(job, technician):
     recommendation = RecommendationFactory(site=job.site)
     DiscussionFactory(recommendation=recommendation, job=job, technician=technician)
 
-    services.job_complete(job=job, completed_by=technician, summary="Done")
+    job_complete(job=job, completed_by=technician, summary="Done")
 
     assert Job.objects.get().is_completed
 
@@ -75,14 +76,14 @@ def test_a_discussion_on_an_earlier_visit_does_not_count(job, technician):
     DiscussionFactory(recommendation=recommendation)  # another job at the site
 
     with pytest.raises(ValidationError):
-        services.job_complete(job=job, completed_by=technician, summary="Done")
+        job_complete(job=job, completed_by=technician, summary="Done")
 
 
 def test_closed_recommendations_and_other_sites_do_not_block(job, technician):
     RecommendationFactory(site=job.site, state=Recommendation.State.WITHDRAWN)
     RecommendationFactory()
 
-    services.job_complete(job=job, completed_by=technician, summary="Done")
+    job_complete(job=job, completed_by=technician, summary="Done")
 
     assert Job.objects.get(pk=job.pk).is_completed
 
@@ -92,13 +93,13 @@ def test_a_deferred_recommendation_must_still_be_raised(job, technician):
                           deferred_until=timezone.localdate() + timedelta(days=90))
 
     with pytest.raises(ValidationError):
-        services.job_complete(job=job, completed_by=technician, summary="Done")
+        job_complete(job=job, completed_by=technician, summary="Done")
 
 
 def test_new_recommendations_are_raised_on_the_job_and_signed_for(job, technician):
     raised_earlier_today = RecommendationFactory(site=job.site, raised_on_job=job)
 
-    services.job_complete(
+    job_complete(
         job=job, completed_by=technician, summary="Replaced igniter",
         new_recommendations=[{"what": "Replace the flue liner", "risk": Risk.FAILURE_LIKELY, "why": "Rusted"}],
         customer_acknowledged=True,
@@ -117,9 +118,9 @@ def test_a_completed_or_cancelled_job_is_not_completed_again(technician):
         extra = {"completed_at": timezone.now()} if status == Job.Status.COMPLETED else {}
         job = JobFactory(lead_technician=technician, status=status, **extra)
         with pytest.raises(ValidationError):
-            services.job_complete(job=job, completed_by=technician, summary="Again")
+            job_complete(job=job, completed_by=technician, summary="Again")
 
 
 def test_a_summary_is_required(job, technician):
     with pytest.raises(ValidationError):
-        services.job_complete(job=job, completed_by=technician, summary="  ")
+        job_complete(job=job, completed_by=technician, summary="  ")

@@ -21,9 +21,9 @@ from servicedesk.dashboards.callback_rollup import refresh as refresh_callback_r
 from servicedesk.dashboards.follow_up_rollup import refresh as refresh_follow_up_rollup
 from servicedesk.dashboards.rollup import refresh as refresh_rollup
 from servicedesk.models import CallbackRollup, FollowUpRollup, JobRollup, Notification, WorkerHeartbeat
-from tests.callbacks.call_factories import FollowUpCallFactory
 from tests.callbacks.factories import CallbackFactory
-from tests.callbacks.test_calls_concurrency import _completed_jobs
+from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
+from tests.callbacks.follow_ups.test_calls_concurrency import _completed_jobs
 from tests.factories import CustomerFactory, JobFactory, SiteFactory, TechnicianFactory, UserFactory
 from tests.recommendations.factories import RecommendationFactory
 

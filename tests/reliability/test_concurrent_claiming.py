@@ -12,12 +12,12 @@ from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
 
-from callbacks import calls
+from callbacks.follow_ups import services as calls
 from callbacks.models import FollowUpCall
 from servicedesk import roles
 from servicedesk.celery import BEAT_SCHEDULE
-from tests.callbacks.call_factories import FollowUpCallFactory
-from tests.callbacks.test_calls_concurrency import _completed_jobs
+from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
+from tests.callbacks.follow_ups.test_calls_concurrency import _completed_jobs
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True)]

@@ -13,7 +13,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from callbacks.models import FollowUpCall, FollowUpRule
 from customers.models import Job
-from recommendations.services import job_complete
+from customers.services import job_complete
 from tests.factories import JobFactory, TechnicianFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -13,7 +13,7 @@ from django.core import mail
 
 from servicedesk.celery import BEAT_SCHEDULE
 from servicedesk.models import Notification
-from tests.callbacks.test_calls_concurrency import _in_threads
+from tests.callbacks.follow_ups.test_calls_concurrency import _in_threads
 from tests.reliability.scenario import changed, everything_due, measure, task
 from tests.servicedesk.test_worker import _database_url
 

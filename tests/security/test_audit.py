@@ -24,8 +24,8 @@ from callbacks.models import (
 from customers.models import AbusiveCall, DoNotServiceDecision
 from recommendations.models import Discussion, Recommendation, RecommendationEvent
 from servicedesk import roles
-from tests.callbacks.call_factories import FollowUpCallFactory
 from tests.callbacks.factories import CompletedJobFactory
+from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
 from tests.factories import UserFactory
 
 from .test_url_matrix import MATRIX

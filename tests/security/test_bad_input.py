@@ -15,8 +15,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callbacks import calls_forms
 from callbacks import forms as callback_forms
+from callbacks.follow_ups import forms as calls_forms
 from callbacks.models import CallAttempt, Callback, CallbackEvent, FollowUpCall, FollowUpRule, UrgencyTarget
 from customers import forms as customer_forms
 from customers.models import Customer, DoNotServiceDecision, Feedback, Job, Site

@@ -17,8 +17,8 @@ from recommendations.models import Recommendation, Risk
 from servicedesk import roles
 from servicedesk.models import Notification
 from servicedesk.public.tokens import make_feedback_token, make_unsubscribe_token
-from tests.callbacks.call_factories import FollowUpCallFactory
 from tests.callbacks.factories import CompletedJobFactory
+from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
 from tests.factories import JobFactory, TechnicianFactory, UserFactory
 
 ROLES = ("anonymous", "csr", "technician", "other_technician", "manager", "sales", "norole")

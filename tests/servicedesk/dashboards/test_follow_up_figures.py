@@ -11,8 +11,8 @@ from callbacks.models import CallAttempt, FollowUpCall, Referral
 from servicedesk.dashboards.filters import DashboardFilterForm
 from servicedesk.dashboards.follow_up_rollup import refresh
 from servicedesk.dashboards.follow_ups import FollowUpDashboard
-from tests.callbacks.call_factories import FollowUpCallFactory
 from tests.callbacks.factories import CallbackFactory
+from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
 from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from callbacks.calls import (
+from callbacks.follow_ups.services import (
     call_log_callback,
     call_raise_lead,
     call_record_attempt,
@@ -22,7 +22,7 @@ from servicedesk.dashboards.follow_up_rollup import refresh, refresh_follow_up_r
 from servicedesk.dashboards.follow_ups import FollowUpDashboard
 from servicedesk.dashboards.rollup import monday
 from servicedesk.models import FollowUpRollup, FollowUpRollupWeek
-from tests.callbacks.call_factories import FollowUpCallFactory
+from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
 from tests.factories import UserFactory
 
 from .data import completed_job, ranges_and_filters

@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from callbacks.models import FollowUpCall, Referral
+from callbacks.follow_ups.models import FollowUpCall, Referral
 from servicedesk import roles
-from tests.callbacks.call_factories import FollowUpCallFactory
+from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

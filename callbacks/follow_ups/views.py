@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 from recommendations.models import Recommendation
 from servicedesk import roles
 
-from . import calls
-from .calls_forms import AttemptForm, CallbackFromCallForm, FollowUpRulesForm, LeadForm, ReferralForm
+from . import services
+from .forms import AttemptForm, CallbackFromCallForm, FollowUpRulesForm, LeadForm, ReferralForm
 from .models import FollowUpCall
 
 PAGE_SIZE = 25
@@ -47,13 +47,13 @@ def call_queue(request):
     queue = FollowUpCall.objects.in_queue(now)
     page = Paginator(queue.with_related(), PAGE_SIZE).get_page(request.GET.get("page"))
     in_hand = FollowUpCall.objects.claimed_by(request.user, now).with_related().first()
-    return render(request, "callbacks/call_queue.html", {"page": page, "in_hand": in_hand, "now": now})
+    return render(request, "follow_ups/call_queue.html", {"page": page, "in_hand": in_hand, "now": now})
 
 
 @roles.role_required(*roles.OFFICE)
 @require_POST
 def call_next(request):
-    call = calls.call_claim_next(by=request.user)
+    call = services.call_claim_next(by=request.user)
     if call is None:
         messages.info(request, "No follow-up call is due right now.")
         return redirect("callbacks:calls")
@@ -85,7 +85,7 @@ def _call_context(request, call, **forms):
 @roles.role_required(*roles.OFFICE)
 def call_detail(request, pk):
     call = _get_call_for_user(request, pk)
-    return render(request, "callbacks/call_detail.html", _call_context(request, call))
+    return render(request, "follow_ups/call_detail.html", _call_context(request, call))
 
 
 @roles.role_required(*roles.OFFICE)
@@ -95,7 +95,7 @@ def call_record_attempt(request, pk):
     form = AttemptForm(request.POST)
     if form.is_valid():
         try:
-            call = calls.call_record_attempt(call=call, by=request.user, **form.service_arguments())
+            call = services.call_record_attempt(call=call, by=request.user, **form.service_arguments())
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -105,7 +105,7 @@ def call_record_attempt(request, pk):
                 return redirect("callbacks:calls")
             messages.success(request, f"Call recorded: {call.get_outcome_display().lower()}.")
             return redirect(call)
-    return render(request, "callbacks/call_detail.html", _call_context(request, call, attempt_form=form),
+    return render(request, "follow_ups/call_detail.html", _call_context(request, call, attempt_form=form),
                   status=400)
 
 
@@ -124,7 +124,7 @@ def _one_click(request, pk, form_class, form_name, action):
             return result
     # Also as a message: these forms show only once the customer was reached, so the errors may have no form to sit on.
     messages.error(request, "Nothing was recorded: " + " ".join(e for errors in form.errors.values() for e in errors))
-    return render(request, "callbacks/call_detail.html", _call_context(request, call, **{form_name: form}),
+    return render(request, "follow_ups/call_detail.html", _call_context(request, call, **{form_name: form}),
                   status=400)
 
 
@@ -132,7 +132,7 @@ def _one_click(request, pk, form_class, form_name, action):
 @require_POST
 def call_log_callback(request, pk):
     def log(call, data):
-        callback = calls.call_log_callback(call=call, by=request.user, problem=data["problem"],
+        callback = services.call_log_callback(call=call, by=request.user, problem=data["problem"],
                                            urgency=data["urgency"])
         messages.success(request, f"Callback #{callback.pk} logged from the follow-up call.")
         return redirect(callback)
@@ -144,7 +144,7 @@ def call_log_callback(request, pk):
 @require_POST
 def call_raise_lead(request, pk):
     def raise_lead(call, data):
-        lead = calls.call_raise_lead(call=call, by=request.user, what=data["what"])
+        lead = services.call_raise_lead(call=call, by=request.user, what=data["what"])
         messages.success(request, f"Lead raised: {lead.what}. It is in your follow-ups.")
         return redirect(call)
 
@@ -155,7 +155,7 @@ def call_raise_lead(request, pk):
 @require_POST
 def call_record_referral(request, pk):
     def refer(call, data):
-        referral = calls.call_record_referral(call=call, by=request.user, **data)
+        referral = services.call_record_referral(call=call, by=request.user, **data)
         messages.success(request, f"Referral recorded: {referral.name} is a new customer to call.")
         return redirect(call)
 
@@ -166,7 +166,7 @@ def call_record_referral(request, pk):
 @require_POST
 def call_request_review(request, pk):
     def review(call, data):
-        calls.call_request_review(call=call, by=request.user)
+        services.call_request_review(call=call, by=request.user)
         messages.success(request, "Review request recorded.")
         return redirect(call)
 
@@ -175,7 +175,7 @@ def call_request_review(request, pk):
 
 @roles.role_required(*roles.OFFICE)
 def follow_up_rules(request):
-    rules = calls.follow_up_rules()
+    rules = services.follow_up_rules()
     form = FollowUpRulesForm(request.POST or None, rules=rules)
     can_edit = roles.has_role(request.user, roles.MANAGER)
     if request.method == "POST":
@@ -183,10 +183,10 @@ def follow_up_rules(request):
             raise PermissionDenied
         if form.is_valid():
             try:
-                calls.follow_up_rules_set(rules=form.cleaned_data, by=request.user)
+                services.follow_up_rules_set(rules=form.cleaned_data, by=request.user)
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
                 messages.success(request, "Follow-up call rules saved. Calls already scheduled keep their time.")
                 return redirect("callbacks:call_rules")
-    return render(request, "callbacks/call_rules.html", {"form": form, "can_edit": can_edit})
+    return render(request, "follow_ups/call_rules.html", {"form": form, "can_edit": can_edit})

@@ -6,12 +6,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from callbacks import calls
-from callbacks.models import CallAttempt, Callback, FollowUpCall, FollowUpRule, Referral
+from callbacks.follow_ups import services as calls
+from callbacks.follow_ups.models import CallAttempt, FollowUpCall, FollowUpRule, Referral
+from callbacks.models import Callback
 from customers.models import Customer, Job
 from recommendations.models import Recommendation
-from tests.callbacks.call_factories import FollowUpCallFactory
 from tests.callbacks.factories import CallbackFactory, CompletedJobFactory
+from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
 from tests.factories import JobFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from callbacks.models import Callback, FollowUpCall, FollowUpRule, Referral
+from callbacks.follow_ups.models import FollowUpCall, FollowUpRule, Referral
+from callbacks.models import Callback
 from recommendations.models import Recommendation
-from tests.callbacks.call_factories import FollowUpCallFactory
 from tests.callbacks.factories import CallbackFactory
+from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
 from tests.recommendations.factories import RecommendationFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from callbacks import calls
-from callbacks.models import FollowUpCall
+from callbacks.follow_ups import services as calls
+from callbacks.follow_ups.models import FollowUpCall
 from customers.models import Job
 from servicedesk import roles
 from tests.factories import SiteFactory, TechnicianFactory, UserFactory

@@ -13,23 +13,17 @@ from django.db import transaction
 from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
-from customers.models import Customer, Job
+from customers.models import Job
 from customers.phones import phone_digits
+from customers.services import customer_add_referral, customer_opt_out_of_contact
 from recommendations.models import Risk
 from recommendations.services import recommendation_raise
 from servicedesk import roles
 from servicedesk.bulk import insert_from_select
 
-from .models import (
-    DEFAULT_FOLLOW_UP_DAYS,
-    CallAttempt,
-    Callback,
-    FollowUpCall,
-    FollowUpRule,
-    Referral,
-    Urgency,
-)
-from .services import callback_log
+from ..models import Callback, Urgency
+from ..services import callback_log
+from .models import DEFAULT_FOLLOW_UP_DAYS, CallAttempt, FollowUpCall, FollowUpRule, Referral
 
 State = FollowUpCall.State
 Outcome = FollowUpCall.Outcome
@@ -222,9 +216,7 @@ def call_record_attempt(*, call, by, outcome, note="", issues="", expectations_m
             fields += ["issues", "expectations_met", "anything_else", "would_refer", "satisfaction"]
         call.save(update_fields=fields)
         if outcome == Outcome.DO_NOT_CALL:
-            Customer.objects.filter(pk=call.customer_id, contact_opt_out=False).update(
-                contact_opt_out=True, contact_opt_out_at=now
-            )
+            customer_opt_out_of_contact(customer_id=call.customer_id, now=now)
             FollowUpCall.objects.filter(customer=call.customer_id, state=State.DUE).exclude(pk=call.pk).update(
                 state=State.CANCELLED, cancel_reason="Customer asked not to be called.", completed_at=now
             )
@@ -285,8 +277,8 @@ def call_record_referral(*, call, by, name, phone, note="", now=None):
     now = _now(now)
     with transaction.atomic():
         call = _reached(call)
-        customer = Customer.objects.create(
-            name=name[:200], phone=phone[:40], phone_digits=phone_digits(phone), created_at=now,
+        customer = customer_add_referral(
+            name=name, phone=phone, now=now,
             notes=f"Referred by {call.customer.name} on follow-up call #{call.pk}. {note}".strip(),
         )
         return Referral.objects.create(call=call, referred_customer=customer, name=name[:200], phone=phone[:40],

@@ -12,8 +12,8 @@ from customers.demo import next_id
 from customers.models import Job
 from servicedesk import roles
 
-from .calls import follow_up_rules, schedule_follow_up_calls
 from .models import CallAttempt, FollowUpCall
+from .services import follow_up_rules, schedule_follow_up_calls
 
 Outcome = FollowUpCall.Outcome
 CALL_FIELDS = (

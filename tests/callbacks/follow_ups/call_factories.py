@@ -3,7 +3,7 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from callbacks.models import FollowUpCall
+from callbacks.follow_ups.models import FollowUpCall
 from tests.callbacks.factories import CompletedJobFactory
 
 

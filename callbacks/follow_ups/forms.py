@@ -1,10 +1,11 @@
-"""Forms of the call screen: they validate; callbacks/calls.py does the writing."""
+"""Forms of the call screen: they validate; follow_ups/services.py does the writing."""
 
 from django import forms
 
 from customers.models import Job
 
-from .models import FollowUpCall, Urgency
+from ..models import Urgency
+from .models import FollowUpCall
 
 YES_NO = [("", "Not asked"), ("yes", "Yes"), ("no", "No")]
 SATISFACTION = [(str(n), label) for n, label in (

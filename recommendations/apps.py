@@ -6,10 +6,8 @@ class RecommendationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from customers import demo, history
+        from customers import history
 
-        from .demo import create_recommendations
         from .history import recommendation_entries
 
         history.register(recommendation_entries)
-        demo.register(create_recommendations)

@@ -15,8 +15,3 @@ class ServicedeskConfig(AppConfig):
     def ready(self):
         # After migrate, so a new deployment has every beat entry without a manual step (servicedesk/celery.py).
         post_migrate.connect(_sync_beat_schedule, sender=self, dispatch_uid="servicedesk.sync_beat_schedule")
-        from customers import demo
-
-        from .dashboards.rollup import seed_demo_rollup
-
-        demo.register(seed_demo_rollup)

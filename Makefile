@@ -49,7 +49,9 @@ run: install
 	DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000 & \
 	wait
 
+# The layers first (pyproject.toml, [tool.importlinter]): a broken layer fails in seconds, before the suite.
 test: install services
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 # Performance figures on a large data set (see README, Performance); loads it once, then reuses it.
@@ -63,6 +65,7 @@ load: install services
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var/broker var/celerybeat-schedule*

@@ -1,6 +1,6 @@
 """Demo data for callbacks: about 6% of completed visits come back, most long since closed.
 
-A `customers.demo` step (registered in apps.py). One pass over the demo jobs in site order, so a
+A `customers.demo` step (listed in servicedesk/demo/). One pass over the demo jobs in site order, so a
 repeat (a second callback at the same site within the window) is known without a query, and memory
 stays bounded at any scale. Callbacks that reached a revisit get their own no-charge revisit job.
 """

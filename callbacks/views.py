@@ -17,6 +17,7 @@ from customers.pagination import CappedPaginator
 from customers.phones import phone_digits
 from customers.services import customer_add
 from servicedesk import roles
+from servicedesk.forms import add_errors
 from servicedesk.unchanged import render_unless_unchanged
 
 from . import services
@@ -133,7 +134,7 @@ def callback_new(request):
                     logged_by=request.user,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_errors(form, exc)
             else:
                 text = f"Callback #{callback.pk} logged for {callback.customer.name}."
                 if callback.is_repeat:
@@ -248,14 +249,6 @@ def callback_detail(request, pk):
     return render(request, "callbacks/callback_detail.html", _detail_context(request, callback))
 
 
-def _add_errors(form, exc):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 def _act(request, pk, *, form_class, form_name, perform, allowed, success, form_kwargs=None):
     """Run one action from the callback page: a refused transition comes back as a message, bad input as a form
     with its errors on the page."""
@@ -271,7 +264,7 @@ def _act(request, pk, *, form_class, form_name, perform, allowed, success, form_
             messages.error(request, " ".join(exc.messages))
             return redirect(callback)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, success)
             return redirect(callback)

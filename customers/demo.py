@@ -9,9 +9,10 @@ Rows are written in bulk with explicit primary keys (so jobs can point at custom
 them back): PostgreSQL COPY when the driver offers it, `bulk_create` elsewhere. Memory stays bounded
 at any scale: customers and jobs are generated in chunks and only compact arrays of ids are kept.
 
-Later apps add their own demo data (callbacks, recommendations, follow-up calls) with `register(step)`
-from their AppConfig.ready(); each step is called with the `Demo` after the jobs are written, and
-draws from `demo.random("<its name>")` so it does not disturb the others' sequences.
+Later apps add their own demo data (callbacks, recommendations, follow-up calls) as steps: the roof
+(servicedesk/demo/) passes them, in order, as `seed(steps=...)`; each step is called with the `Demo`
+after the jobs are written, and draws from `demo.random("<its name>")` so it does not disturb the
+others' sequences. This module imports no other app, so it cannot name them itself.
 """
 
 import random
@@ -41,16 +42,6 @@ PASSWORD = "demo"
 # The first demo customer's external id: its presence means the demo company was loaded.
 MARKER = "DEMO-C-000001"
 CHUNK = 20_000
-
-_steps = []
-
-
-def register(step):
-    """Add a later app's demo data: `step(demo)` runs after staff, customers and jobs exist."""
-    if step not in _steps:
-        _steps.append(step)
-    return step
-
 
 @dataclass(frozen=True)
 class Plan:
@@ -106,15 +97,16 @@ def demo_company_exists():
     return Customer.objects.filter(external_id=MARKER).exists()
 
 
-def seed(*, plan=None, now=None, log=print, use_copy=None):
-    """Load the demo company in one transaction and return the row counts."""
+def seed(*, plan=None, now=None, log=print, use_copy=None, steps=()):
+    """Load the demo company in one transaction and return the row counts; each of `steps` (a later app's demo
+    data, `step(demo)`) runs in order once staff, customers and jobs exist."""
     plan = plan or Plan()
     demo = Demo(plan=plan, now=now or timezone.now(), writer=_writer(use_copy), log=log)
     with transaction.atomic():
         create_staff(demo)
         demo.book = create_customers(demo)
         create_jobs(demo, demo.book)
-        for step in _steps:
+        for step in steps:
             step(demo)
         demo.writer.reset_sequences()
     return demo.counts

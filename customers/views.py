@@ -55,12 +55,8 @@ def customer_list(request):
 def customer_detail(request, pk):
     customer = _get_customer_for_user(request, pk)
     sites = customer.sites.prefetch_related(Prefetch("equipment", queryset=Equipment.objects.order_by("kind", "pk")))
-    upcoming = (
-        Job.objects.visible_to(request.user)
-        .filter(customer=customer, status__in=[Job.Status.SCHEDULED, Job.Status.IN_PROGRESS])
-        .with_related()
-        .order_by("scheduled_start")
-    )
+    # The same list the do-not-service card asks someone to decide on, cut to the jobs this user may see.
+    upcoming = services.booked_jobs_needing_decision(customer).visible_to(request.user)
     context = {
         "customer": customer,
         "sites": sites,

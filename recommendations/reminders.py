@@ -26,7 +26,7 @@ from django.utils import timezone
 from customers.models import Job
 from servicedesk.bulk import SubqueryCount, insert_from_select
 from servicedesk.notifications import send_each
-from servicedesk.public.tokens import make_unsubscribe_token
+from servicedesk.tokens import make_unsubscribe_token
 
 from .models import CustomerReminder, Recommendation
 

@@ -14,6 +14,7 @@ from customers.models import Job
 from customers.pagination import CappedPaginator
 from customers.services import job_complete
 from servicedesk import roles
+from servicedesk.forms import add_errors
 
 from . import services
 from .forms import (
@@ -157,20 +158,12 @@ def raise_recommendation(request, job_pk):
                 photo=data["photo"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, f"Recommendation raised: {recommendation.what}.")
             return redirect(_safe_next(request, reverse("recommendations:briefing", args=[job.pk])))
     context = {"job": job, "form": form, "next": _safe_next(request, "")}
     return render(request, "recommendations/raise.html", context)
-
-
-def _add_errors(form, exc):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, [e.messages[0] for e in errors])
-    else:
-        form.add_error(None, exc.messages)
 
 
 @roles.role_required(*VISIT_ROLES)
@@ -218,7 +211,7 @@ def complete_job(request, pk):
                     customer_acknowledged=form.cleaned_data["customer_acknowledged"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_errors(form, exc)
             else:
                 messages.success(request, f"Job completed: {job.customer.name}.")
                 return redirect("home")
@@ -302,7 +295,7 @@ def action(request, pk, name):
         try:
             perform(recommendation, request.user, form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, done)
             return redirect(recommendation.get_absolute_url())

@@ -19,8 +19,3 @@ class ServicedeskConfig(AppConfig):
         post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="servicedesk.install_triggers")
         # After migrate, so a new deployment has every beat entry without a manual step (servicedesk/celery.py).
         post_migrate.connect(_sync_beat_schedule, sender=self, dispatch_uid="servicedesk.sync_beat_schedule")
-        from customers import demo
-
-        from .dashboards.rollup import seed_demo_rollup
-
-        demo.register(seed_demo_rollup)

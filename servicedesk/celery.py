@@ -76,7 +76,8 @@ app.autodiscover_tasks()
 # Empty on purpose: given a schedule here, the DatabaseScheduler would overwrite the admin's changes at each start.
 app.conf.beat_schedule = {}
 
-# name -> task, when ("every": seconds, or "crontab": fields in the TIME_ZONE setting's local time), and why.
+# name -> task, when ("every": seconds, or "crontab": fields in the TIME_ZONE setting's local time), why, and the
+# name `manage.py run_sweep` knows it by ("sweep"): the one list of periodic work, for beat and for operators.
 BEAT_SCHEDULE = {
     "record worker heartbeat": {
         "task": "servicedesk.tasks.record_heartbeat",
@@ -86,63 +87,75 @@ BEAT_SCHEDULE = {
     },
     "schedule follow-up calls": {
         "task": "callbacks.tasks.schedule_follow_up_calls",
+        "sweep": "schedule-follow-up-calls",
         # Calls fall due at completion + the rule's days; every ten minutes puts them in the queue
         # soon after, and a run missed (worker down) is made up by the next one.
         "crontab": {"minute": "*/10"},
     },
     "release abandoned call claims": {
         "task": "callbacks.tasks.release_abandoned_claims",
+        "sweep": "release-abandoned-claims",
         # A CSR who closed the tab mid-call holds the call until its lease (FOLLOW_UP_CALL_CLAIM_MINUTES)
         # lapses; checking every minute returns it to the queue within a minute of that.
         "every": 60,
     },
     "remind callback owners": {
         "task": "callbacks.tasks.remind_callback_owners",
+        "sweep": "remind-callback-owners",
         # An emergency's first contact is due within the hour, so every five minutes.
         "crontab": {"minute": "*/5"},
     },
     "escalate twice-overdue callbacks": {
         "task": "callbacks.tasks.escalate_twice_overdue_callbacks",
+        "sweep": "escalate-twice-overdue-callbacks",
         "crontab": {"minute": "*/5"},
     },
     "remind recommendation follow-ups": {
         "task": "recommendations.tasks.remind_follow_ups_due",
+        "sweep": "remind-recommendation-follow-ups",
         # Follow-up dates are days, not times: once a morning, before the office opens.
         "crontab": {"minute": "0", "hour": "7"},
     },
     "escalate stale leads": {
         "task": "recommendations.tasks.escalate_stale_leads",
+        "sweep": "escalate-stale-leads",
         "crontab": {"minute": "30", "hour": "7"},
     },
     "resend unsent e-mails": {
         "task": "servicedesk.tasks.resend_unsent_emails",
+        "sweep": "resend-unsent-emails",
         # A reminder whose e-mail failed (mail server down) stays in the inbox; this sends it once the server is
         # back, within a day. Every ten minutes: soon enough for a reminder, and cheap when nothing is unsent.
         "crontab": {"minute": "*/10"},
     },
     "resend unsent reminder e-mails": {
         "task": "recommendations.tasks.resend_unsent_reminder_emails",
+        "sweep": "resend-unsent-reminder-emails",
         # The customers' reminder e-mails the mail server refused, once it is back: each exactly once, within a day.
         "crontab": {"minute": "5-59/10"},
     },
     "count visits since recommendations were raised": {
         "task": "recommendations.tasks.count_later_visits",
+        "sweep": "count-later-visits",
         # The recommendation dashboard's "visits since raised, never discussed" reads these counts and adds the
         # visits completed since the last run live: exact either way, and fast when this runs often.
         "crontab": {"minute": "*/10"},
     },
     "send recommendation reminders": {
         "task": "recommendations.tasks.send_recommendation_reminders",
+        "sweep": "send-recommendation-reminders",
         # To customers who opted in; cadences are days, so once a day, mid-morning when people read their mail.
         "crontab": {"minute": "0", "hour": "10"},
     },
     "send technicians' briefing digests": {
         "task": "callbacks.tasks.send_briefing_digests",
+        "sweep": "send-briefing-digests",
         # The evening before, once tomorrow's schedule is settled; read at home or first thing in the van.
         "crontab": {"minute": "0", "hour": "18"},
     },
     "refresh the dashboards' job rollup": {
         "task": "servicedesk.dashboards.rollup.refresh_dashboard_rollup",
+        "sweep": "refresh-dashboard-rollup",
         # Recounts the last complete weeks (about 40,000 jobs at a large contractor, a second or less); the
         # current week is always counted live, so this only decides how soon a late-entered job shows. Each run
         # also rolls up a batch of older weeks not counted yet (a fresh install, a bulk import of history).
@@ -150,35 +163,22 @@ BEAT_SCHEDULE = {
     },
     "refresh the follow-up dashboard's rollup": {
         "task": "servicedesk.dashboards.follow_up_rollup.refresh_follow_up_rollup",
+        "sweep": "refresh-follow-up-rollup",
         # Recounts only the weeks whose calls changed since the last run (a few thousand calls); everything since
         # is counted live, so this only keeps the live part small.
         "crontab": {"minute": "2-59/10"},
     },
     "refresh the callback dashboard's rollup": {
         "task": "servicedesk.dashboards.callback_rollup.refresh_callback_rollup",
+        "sweep": "refresh-callback-rollup",
         # Recounts only the weeks whose callbacks changed since the last run (logged by the database) and the weeks
         # never counted; those are counted live meanwhile, so this only keeps the live part small.
         "crontab": {"minute": "4-59/10"},
     },
 }
 
-# `manage.py run_sweep NAME` -> task
-SWEEPS = {
-    "schedule-follow-up-calls": "callbacks.tasks.schedule_follow_up_calls",
-    "release-abandoned-claims": "callbacks.tasks.release_abandoned_claims",
-    "remind-callback-owners": "callbacks.tasks.remind_callback_owners",
-    "escalate-twice-overdue-callbacks": "callbacks.tasks.escalate_twice_overdue_callbacks",
-    "remind-recommendation-follow-ups": "recommendations.tasks.remind_follow_ups_due",
-    "escalate-stale-leads": "recommendations.tasks.escalate_stale_leads",
-    "send-briefing-digests": "callbacks.tasks.send_briefing_digests",
-    "send-recommendation-reminders": "recommendations.tasks.send_recommendation_reminders",
-    "resend-unsent-emails": "servicedesk.tasks.resend_unsent_emails",
-    "resend-unsent-reminder-emails": "recommendations.tasks.resend_unsent_reminder_emails",
-    "count-later-visits": "recommendations.tasks.count_later_visits",
-    "refresh-dashboard-rollup": "servicedesk.dashboards.rollup.refresh_dashboard_rollup",
-    "refresh-follow-up-rollup": "servicedesk.dashboards.follow_up_rollup.refresh_follow_up_rollup",
-    "refresh-callback-rollup": "servicedesk.dashboards.callback_rollup.refresh_callback_rollup",
-}
+# `manage.py run_sweep NAME` -> task: every entry that names a sweep (all but the heartbeat).
+SWEEPS = {entry["sweep"]: entry["task"] for entry in BEAT_SCHEDULE.values() if "sweep" in entry}
 
 
 def sync_beat_schedule(reset=False, **kwargs):

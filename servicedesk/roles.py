@@ -56,17 +56,6 @@ def role_required(*roles):
     return decorator
 
 
-class RoleRequiredMixin:
-    """Class-based view counterpart of role_required: set `roles = (...)`."""
-
-    roles = ()
-
-    def dispatch(self, request, *args, **kwargs):
-        if not has_role(request.user, *self.roles):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-
 def context_processor(request):
     user = getattr(request, "user", None)
     roles = roles_of(user) if user is not None else frozenset()

@@ -252,6 +252,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The dashboards' sweeps live in a cross-app room, not an app's tasks.py that autodiscovery finds: the worker (and
+# `run_sweep`) import them by name, so the base never imports the roof to register them.
+CELERY_IMPORTS = [
+    "servicedesk.dashboards.rollup",
+    "servicedesk.dashboards.follow_up_rollup",
+    "servicedesk.dashboards.callback_rollup",
+]
 
 # Company identity, shown on pages the customer sees and in e-mails.
 COMPANY_NAME = env.str("COMPANY_NAME", default="Northside Plumbing, Heating & Electric")

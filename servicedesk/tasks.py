@@ -1,7 +1,6 @@
 from celery import shared_task
 from django.utils import timezone
 
-from .dashboards.rollup import refresh_dashboard_rollup  # noqa: F401  (autodiscovery registers the sweep from here)
 from .models import WorkerHeartbeat
 from .notifications import resend_unsent_emails as _resend_unsent_emails
 

@@ -1,12 +1,15 @@
+"""The URL root: the roof, which routes to every app and every cross-app room."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import lockouts, notifications, views
+from . import health, lockouts, notifications
+from .home import views as home
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz/", views.healthz, name="healthz"),
+    path("", home.home, name="home"),
+    path("healthz/", health.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from recommendations.models import Recommendation
 from servicedesk import roles
+from servicedesk.forms import add_errors
 
 from . import services
 from .forms import AttemptForm, CallbackFromCallForm, FollowUpRulesForm, LeadForm, ReferralForm
@@ -31,14 +32,6 @@ def _get_call_for_user(request, pk):
     """The call, for office staff only (the decorator has checked the role; every call is the office's)."""
     queryset = FollowUpCall.objects.with_related().prefetch_related("job__helpers")
     return get_object_or_404(queryset, pk=pk)
-
-
-def _add_errors(form, exc):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @roles.role_required(*roles.OFFICE)
@@ -97,7 +90,7 @@ def call_record_attempt(request, pk):
         try:
             call = services.call_record_attempt(call=call, by=request.user, **form.service_arguments())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             if call.state == FollowUpCall.State.DUE:
                 when = timezone.localtime(call.next_attempt_at)
@@ -119,7 +112,7 @@ def _one_click(request, pk, form_class, form_name, action):
             if form is None:
                 messages.error(request, " ".join(exc.messages))
                 return redirect(call)
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             return result
     # Also as a message: these forms show only once the customer was reached, so the errors may have no form to sit on.
@@ -185,7 +178,7 @@ def follow_up_rules(request):
             try:
                 services.follow_up_rules_set(rules=form.cleaned_data, by=request.user)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_errors(form, exc)
             else:
                 messages.success(request, "Follow-up call rules saved. Calls already scheduled keep their time.")
                 return redirect("callbacks:call_rules")

@@ -151,7 +151,7 @@ def week_intervals(weeks):
 
 
 def seed_demo_rollup(demo):
-    """The demo data step (customers.demo.register): the whole history rolled up, as the sweep leaves it after a
+    """The demo data step (servicedesk/demo/ lists it): the whole history rolled up, as the sweep leaves it after a
     few runs, so the dashboards (and `make bench`) read what a running deployment reads. It runs once the jobs
     exist; the later steps add only callback revisits, which the rollup leaves out."""
     weeks = refresh(weeks=None, today=demo.today)

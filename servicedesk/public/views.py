@@ -23,11 +23,7 @@ from customers.services import customer_unsubscribe
 from recommendations.models import RISK_ORDER, Recommendation
 from servicedesk import roles
 from servicedesk.lockouts import client_ip_address
-
-from . import throttle
-from .forms import FeedbackForm
-from .services import feedback_submit
-from .tokens import (
+from servicedesk.tokens import (
     LinkExpired,
     LinkInvalid,
     make_feedback_token,
@@ -35,6 +31,10 @@ from .tokens import (
     read_unsubscribe_token,
     token_digest,
 )
+
+from . import throttle
+from .forms import FeedbackForm
+from .services import feedback_submit
 
 
 def public_page(view):

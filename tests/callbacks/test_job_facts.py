@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from callbacks import services
 from callbacks.models import Callback
-from customers import demo
 from customers.models import Job
+from servicedesk import demo
 from tests.callbacks.factories import CallbackFactory, CompletedJobFactory
 from tests.factories import TechnicianFactory
 

@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 
 from callbacks import services
 from callbacks.models import Callback, RecoveryStep
-from customers import demo
+from servicedesk import demo
 from tests.callbacks.factories import CallbackFactory, CompletedJobFactory
 
 pytestmark = pytest.mark.django_db

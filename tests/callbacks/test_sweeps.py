@@ -20,7 +20,8 @@ from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
 from tests.callbacks.follow_ups.test_calls_concurrency import _completed_jobs, _in_threads
 from tests.factories import JobFactory, TechnicianFactory
 from tests.recommendations.factories import RecommendationFactory
-from tests.servicedesk.test_worker import _wait_for, worker  # noqa: F401  (the worker fixture)
+from tests.servicedesk.test_worker import worker  # noqa: F401  (the worker fixture)
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -226,10 +227,10 @@ def test_beat_in_a_real_worker_schedules_the_follow_up_calls(worker):  # noqa: F
         defaults={"task": "callbacks.tasks.schedule_follow_up_calls", "interval": every_second, "crontab": None},
     )
 
-    assert _wait_for(lambda: FollowUpCall.objects.count() == 25, timeout=45)
+    assert wait_for(lambda: FollowUpCall.objects.count() == 25, timeout=45)
     # Beat keeps running it: later jobs get their calls, and the earlier ones still have exactly one each.
     _completed_jobs(5)
-    assert _wait_for(lambda: FollowUpCall.objects.count() == 30, timeout=45)
+    assert wait_for(lambda: FollowUpCall.objects.count() == 30, timeout=45)
     time.sleep(3)
     assert FollowUpCall.objects.count() == 30
     assert FollowUpCall.objects.values("job").distinct().count() == 30

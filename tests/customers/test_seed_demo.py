@@ -10,11 +10,10 @@ from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from customers import demo
 from customers.models import Customer, Equipment, Job, Site
 from customers.phones import phone_digits
 from recommendations.models import Discussion, Recommendation
-from servicedesk import roles
+from servicedesk import demo, roles
 from servicedesk.models import WorkerHeartbeat
 from tests.factories import CustomerFactory, EquipmentFactory, JobFactory, SiteFactory, UserFactory
 

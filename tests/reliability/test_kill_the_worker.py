@@ -12,20 +12,12 @@ import redis
 
 from servicedesk.celery import MAX_TASK_STARTS
 from servicedesk.models import TaskStart, WorkerHeartbeat
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 TASKS = 200
 KILLS = 3
-
-
-def _wait_for(condition, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _done():
@@ -92,7 +84,7 @@ def test_a_worker_killed_three_times_mid_run_still_does_every_task_once(workers,
         before = _done()
         # Somewhere in the middle: once it has got going, after a random share of what is left.
         goal = before + chance.randint(5, max(6, (TASKS - before) // 3))
-        assert _wait_for(lambda goal=goal: _done() >= goal, timeout=40), _diagnosis(broker, workers, sent, seed=seed)
+        assert wait_for(lambda goal=goal: _done() >= goal, timeout=40), _diagnosis(broker, workers, sent, seed=seed)
         workers.kill(worker)
         progress.append(_done())
         time.sleep(2.2)  # past the visibility timeout: what the dead worker held is due to be delivered again
@@ -100,7 +92,7 @@ def test_a_worker_killed_three_times_mid_run_still_does_every_task_once(workers,
 
     assert _wait_for_progress(_done, TASKS, stall=30, limit=180), _diagnosis(
         broker, workers, sent, seed=seed, killed_after=progress)
-    assert _wait_for(lambda: broker.llen("celery") == 0 and broker.hlen("unacked") == 0, timeout=10), _diagnosis(
+    assert wait_for(lambda: broker.llen("celery") == 0 and broker.hlen("unacked") == 0, timeout=10), _diagnosis(
         broker, workers, sent, seed=seed, killed_after=progress)
     starts = int(broker.get("reliability:starts"))
     print(f"seed {seed}: killed after {progress} of {TASKS} done; {starts} starts for {TASKS} tasks")
@@ -116,14 +108,14 @@ def test_a_task_that_kills_its_worker_every_time_is_refused_after_a_bounded_numb
     worker = workers.start("--concurrency", "1")
     crash = sender("tests.reliability.worker_tasks.crash_the_worker")
 
-    assert _wait_for(lambda: TaskStart.objects.filter(task_id=crash.id, refused_at__isnull=False).exists(),
+    assert wait_for(lambda: TaskStart.objects.filter(task_id=crash.id, refused_at__isnull=False).exists(),
                      timeout=60), workers.logs()
     refused = TaskStart.objects.get(task_id=crash.id)
     assert refused.starts == MAX_TASK_STARTS + 1
     assert refused.task_name == "tests.reliability.worker_tasks.crash_the_worker"
     # The worker goes on with the next work, and the poisonous message is gone for good.
     sender("tests.reliability.worker_tasks.record_work", "after-the-crashes")
-    assert _wait_for(lambda: WorkerHeartbeat.objects.filter(name="after-the-crashes").exists(), timeout=20)
+    assert wait_for(lambda: WorkerHeartbeat.objects.filter(name="after-the-crashes").exists(), timeout=20)
     time.sleep(1)
     assert TaskStart.objects.get(task_id=crash.id).starts == MAX_TASK_STARTS + 1
     assert worker.poll() is None

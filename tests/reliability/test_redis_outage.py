@@ -15,20 +15,12 @@ from callbacks.models import FollowUpCall, FollowUpRule
 from customers.models import Job
 from customers.services import job_complete
 from tests.factories import JobFactory, TechnicianFactory
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 JOBS = 20
 SWEEP_SECONDS = 1
-
-
-def _wait_for(condition, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_visits_completed_while_redis_is_down_all_get_their_follow_up_call_once_it_is_back(
@@ -47,7 +39,7 @@ def test_visits_completed_while_redis_is_down_all_get_their_follow_up_call_once_
     technician = TechnicianFactory()
     jobs = JobFactory.create_batch(JOBS, lead_technician=technician, scheduled_start=timezone.now())
     workers.start("-B", "--pool", "solo", "-s", str(tmp_path / "beat-schedule"))
-    assert _wait_for(lambda: "ready" in workers.logs(), timeout=30), workers.logs()
+    assert wait_for(lambda: "ready" in workers.logs(), timeout=30), workers.logs()
 
     own_redis.stop()
     client.force_login(technician)
@@ -66,7 +58,7 @@ def test_visits_completed_while_redis_is_down_all_get_their_follow_up_call_once_
 
     own_redis.start()
     back = time.monotonic()
-    assert _wait_for(lambda: FollowUpCall.objects.count() == JOBS, timeout=45), workers.logs()
+    assert wait_for(lambda: FollowUpCall.objects.count() == JOBS, timeout=45), workers.logs()
     recovered_in = time.monotonic() - back
     time.sleep(2 * SWEEP_SECONDS)
     assert FollowUpCall.objects.count() == JOBS

@@ -16,7 +16,7 @@ from recommendations import services as recommendation_services
 from recommendations.models import Recommendation, Risk
 from servicedesk import roles
 from servicedesk.models import Notification
-from servicedesk.public.tokens import make_feedback_token, make_unsubscribe_token
+from servicedesk.tokens import make_feedback_token, make_unsubscribe_token
 from tests.callbacks.factories import CompletedJobFactory
 from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
 from tests.factories import JobFactory, TechnicianFactory, UserFactory

@@ -14,8 +14,8 @@ from django.urls import reverse
 from callbacks.models import Callback
 from customers.models import CompanySettings, Feedback
 from recommendations.models import Recommendation, Risk
+from servicedesk import tokens
 from servicedesk.models import Notification
-from servicedesk.public import tokens
 from servicedesk.public.services import WEB_INTAKE_USERNAME
 from tests.callbacks.factories import CallbackFactory, CompletedJobFactory
 from tests.factories import CustomerFactory

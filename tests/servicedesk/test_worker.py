@@ -4,13 +4,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from django.db import connection
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from servicedesk.models import WorkerHeartbeat
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -41,21 +41,12 @@ def worker(postgres, redis_url, tmp_path):
         process.kill()
 
 
-def _wait_for(condition, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_worker_runs_a_task_sent_from_another_process(worker):
     from servicedesk.tasks import record_heartbeat
 
     record_heartbeat.delay("from-the-web")
 
-    assert _wait_for(lambda: WorkerHeartbeat.objects.filter(name="from-the-web").exists())
+    assert wait_for(lambda: WorkerHeartbeat.objects.filter(name="from-the-web").exists())
 
 
 def test_embedded_beat_runs_a_schedule_a_manager_set_in_the_admin(worker):
@@ -64,6 +55,6 @@ def test_embedded_beat_runs_a_schedule_a_manager_set_in_the_admin(worker):
         name="heartbeat every second", task="servicedesk.tasks.record_heartbeat", args='["beat"]', interval=every_second
     )
 
-    assert _wait_for(lambda: WorkerHeartbeat.objects.filter(name="beat").exists(), timeout=45)
+    assert wait_for(lambda: WorkerHeartbeat.objects.filter(name="beat").exists(), timeout=45)
     first = WorkerHeartbeat.objects.get(name="beat").last_seen
-    assert _wait_for(lambda: WorkerHeartbeat.objects.get(name="beat").last_seen > first)
+    assert wait_for(lambda: WorkerHeartbeat.objects.get(name="beat").last_seen > first)

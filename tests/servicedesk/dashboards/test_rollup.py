@@ -12,9 +12,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from customers import demo
 from customers.models import Job, Site
-from servicedesk import roles
+from servicedesk import demo, roles
 from servicedesk.dashboards.callbacks import CallbackDashboard
 from servicedesk.dashboards.filters import Scope, _midnight
 from servicedesk.dashboards.rollup import REFRESH_WEEKS, JobCounts, monday, refresh, refresh_dashboard_rollup

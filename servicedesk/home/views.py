@@ -1,19 +1,16 @@
+"""The Today page: a cross-app room (it reads jobs, callbacks, follow-up calls and recommendations)."""
+
 from datetime import timedelta
 
-from django.contrib.auth.decorators import login_not_required
-from django.db import connection
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 
 from callbacks.follow_ups.selectors import calls_due
 from callbacks.queues import office_queues, open_callbacks
 from customers.models import Job
 from recommendations.selectors import with_open_recommendation_counts
-
-from . import roles
-from .models import WorkerHeartbeat
+from servicedesk import roles
+from servicedesk.models import WorkerHeartbeat
 
 
 @roles.role_required(*roles.ALL_ROLES)
@@ -51,12 +48,3 @@ def home(request):
         context["heartbeat"] = heartbeat
         context["worker_stale"] = heartbeat is None or heartbeat.last_seen < timezone.now() - timedelta(minutes=5)
     return render(request, "home.html", context)
-
-
-@login_not_required
-@never_cache
-def healthz(request):
-    """For load balancers and docker compose: the process is up and the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")

@@ -1,5 +1,8 @@
 """Signed links for the customer's pages: one job's feedback page, one customer's unsubscribe.
 
+A base module: the public pages read the tokens, and the apps' e-mails (recommendations/reminders.py) make them.
+The salts keep their old names, so links already sent keep working.
+
 Each kind has its own salt, so a token made for one purpose is refused by the other, and each carries only an
 id: the page loads that one row, so a tampered token can at best fail the signature, never name another job.
 """

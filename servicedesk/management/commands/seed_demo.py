@@ -3,8 +3,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from customers import demo
 from customers.models import Job
+from servicedesk import demo
 
 
 def _positive(text):

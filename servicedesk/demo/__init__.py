@@ -1,0 +1,28 @@
+"""The whole demo company: a cross-app room, the one place that names every app's demo generator.
+
+`customers.demo` writes staff, customers and jobs; the later apps' steps follow, in this order (the order
+they have always run in: the demo is the same in every fresh database only while it stays fixed). Each app's
+generators stay in its own `demo` module; nothing registers itself at start-up.
+"""
+
+from callbacks.demo import create_callbacks
+from callbacks.follow_ups.demo import create_follow_up_calls
+from customers.demo import PASSWORD, Plan, demo_company_exists
+from customers.demo import seed as seed_customers
+from recommendations.demo import create_recommendations
+from servicedesk.dashboards.rollup import seed_demo_rollup
+
+__all__ = ["PASSWORD", "STEPS", "Plan", "demo_company_exists", "seed"]
+
+# The rollup runs once the jobs exist; the later steps add only callback revisits, which it leaves out.
+STEPS = (
+    seed_demo_rollup,
+    create_recommendations,
+    create_callbacks,
+    create_follow_up_calls,
+)
+
+
+def seed(*, plan=None, now=None, log=print, use_copy=None):
+    """Load the demo company, every app's part, in one transaction and return the row counts."""
+    return seed_customers(plan=plan, now=now, log=log, use_copy=use_copy, steps=STEPS)

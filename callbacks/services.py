@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from customers.models import Job
+from customers.models import Job, Site
 from customers.services import job_book, job_mark_completed
 from recommendations.models import Risk
 from recommendations.services import recommendation_raise
@@ -114,6 +114,11 @@ def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None,
         raise ValidationError({"job": "This is a callback revisit; reopen its callback instead of logging a new one."})
     first_contact_within, revisit_within = urgency_targets()[urgency]
     with transaction.atomic():
+        # Two callbacks logged at the same moment at one site would each miss the other, neither committed yet:
+        # the second waits here for the first to commit, then finds it. The site covers the job, its equipment
+        # and the site itself, the three places a repeat is looked for. NO KEY UPDATE, so jobs and visits being
+        # booked at the site (their foreign keys take KEY SHARE) are not held up.
+        Site.objects.select_for_update(no_key=True).only("pk").get(pk=job.site_id)
         repeat_of = find_repeat_of(job, now)
         callback = Callback(
             job=job,

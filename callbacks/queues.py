@@ -75,7 +75,7 @@ def triage_recipients():
     active CSR."""
     owner = Triage.objects.filter(pk=1, owner__is_active=True).values("owner")
     return get_user_model().objects.filter(
-        Q(pk__in=owner) | Q(groups__name=roles.CSR) & ~Exists(owner), is_active=True
+        Q(pk__in=owner) | (Q(groups__name=roles.CSR) & ~Exists(owner)), is_active=True
     ).distinct()
 
 

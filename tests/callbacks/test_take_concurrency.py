@@ -15,7 +15,8 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 
 def test_two_csrs_taking_one_callback_at_once_leave_it_with_exactly_one_of_them(postgres):
     callback = CallbackFactory(assigned_to=None)
-    csrs = [UserFactory(username=f"csr{i}", role=roles.CSR) for i in range(2)]
+    csrs = [UserFactory(username=f"csr{i}", first_name="Carla", last_name=f"Reyes{i}", role=roles.CSR)
+            for i in range(2)]
 
     def take(i):
         try:
@@ -27,7 +28,8 @@ def test_two_csrs_taking_one_callback_at_once_leave_it_with_exactly_one_of_them(
     outcomes = _in_threads(2, take)
 
     assert outcomes.count("taken") == 1
-    assert [refusal for refusal in outcomes if refusal != "taken"][0].count("is taken by csr") == 1
+    refused = [outcome for outcome in outcomes if outcome != "taken"]
+    assert len(refused) == 1 and "is taken by Carla Reyes" in refused[0]
     owner = Callback.objects.get(pk=callback.pk).assigned_to
     assert owner in csrs
     assert callback.events.filter(action="taken").count() == 1

@@ -195,6 +195,16 @@ class HandOffForm(forms.Form):
         self.fields["to_user"].queryset = office_staff()
 
 
+class TriageOwnerForm(forms.Form):
+    owner = PersonChoiceField(queryset=office_staff(), required=False, empty_label="Every CSR",
+                              label="Who is reminded of callbacks nobody owns",
+                              widget=forms.Select(attrs={"class": "form-select"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = office_staff()
+
+
 class ContactForm(forms.Form):
     kind = forms.ChoiceField(choices=CustomerContact.Kind.choices, initial=CustomerContact.Kind.CALL)
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))

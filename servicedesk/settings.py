@@ -5,6 +5,7 @@ production sets DATABASE_URL (PostgreSQL), CELERY_BROKER_URL (Redis), SECRET_KEY
 A malformed value fails at start-up with ImproperlyConfigured rather than at the first request.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -76,6 +77,10 @@ INSTALLED_APPS = [
     "customers",
     "recommendations",
     "callbacks",
+    "servicedesk.integrations",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
 ]
 
@@ -308,6 +313,26 @@ if (min(FEEDBACK_LINK_DAYS, FEEDBACK_PER_LINK, FEEDBACK_PER_LINK_PER_HOUR, FEEDB
 # kept for one database snapshot (servicedesk/unchanged.py). Per-process memory by default; with several web
 # processes set CACHE_URL=rediscache://host:6379/1 so they share one count (and one copy of each part).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# The REST API (servicedesk/api/): an integration's token (servicedesk/integrations/access.py) or a manager's
+# session for the browsable API; a token's requests are counted per token in the cache above, so with several web
+# processes CACHE_URL must be shared for the limit to hold.
+API_TOKEN_RATE = env.str("API_TOKEN_RATE", default="600/minute")
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_TOKEN_RATE):
+    raise ImproperlyConfigured(f"API_TOKEN_RATE must read like 600/minute, got {API_TOKEN_RATE!r}")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "servicedesk.integrations.access.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["servicedesk.integrations.access.IntegrationAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["servicedesk.integrations.access.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
 
 LOGGING = {
     "version": 1,

@@ -23,6 +23,8 @@ urlpatterns = [
     path("", include("recommendations.urls")),
     path("", include("servicedesk.public.urls")),
     path("dashboards/", include("servicedesk.dashboards.urls")),
+    path("api/", include("servicedesk.api.urls")),
+    path("integrations/", include("servicedesk.integrations.urls")),
     path("lockouts/", lockouts.lockout_list, name="lockouts"),
     path("lockouts/unlock/", lockouts.lockout_unlock, name="lockout_unlock"),
     path("admin/", admin.site.urls),

@@ -136,6 +136,16 @@ MATRIX = {
     ("dashboards:follow_ups", "GET"):               (302, 403, 403, 403, 200, 403, 403),
     ("dashboards:technicians", "GET"):              (302, 403, 403, 403, 200, 403, 403),
     ("dashboards:scorecard", "GET"):                (302, 403, 200, 404, 200, 403, 403),
+    ("integrations:list", "GET"):                   (302, 403, 403, 403, 200, 403, 403),
+    ("integrations:list", "POST"):                  (302, 403, 403, 403, 200, 403, 403),
+    ("integrations:detail", "GET"):                 (302, 403, 403, 403, 200, 403, 403),
+    ("integrations:token_issue", "GET"):            (302, 405, 405, 405, 405, 405, 405),
+    ("integrations:token_issue", "POST"):           (302, 403, 403, 403, 200, 403, 403),
+    ("integrations:token_revoke", "GET"):           (302, 405, 405, 405, 405, 405, 405),
+    ("integrations:token_revoke", "POST"):          (302, 403, 403, 403, 302, 403, 403),
+    # The API: a client without a token or a session gets 401 (not the login page); a session is a manager's only.
+    ("api:root", "GET"):                            (401, 403, 403, 403, 200, 403, 403),
+    ("api:root", "POST"):                           (401, 403, 403, 403, 405, 403, 403),
     ("lockouts", "GET"):                            (302, 403, 403, 403, 200, 403, 403),
     ("lockout_unlock", "GET"):                      (302, 405, 405, 405, 405, 405, 405),
     ("lockout_unlock", "POST"):                     (302, 403, 403, 403, 302, 403, 403),
@@ -162,7 +172,9 @@ def test_every_url_pattern_has_a_row_and_every_row_a_pattern():
 
 def test_only_the_public_pages_answer_an_anonymous_visitor():
     for name, method, expected in _expected_cells():
-        if name in PUBLIC:
+        if name.startswith("api:"):
+            assert expected["anonymous"] == 401, (name, method)
+        elif name in PUBLIC:
             assert expected["anonymous"] == 200, (name, method)
         else:
             assert expected["anonymous"] == 302, (name, method)

@@ -58,6 +58,9 @@ def kwargs_for(world, name):
         "public:unsubscribe": {"token": w.unsubscribe_token},
         "public:leave_behind": {"pk": w.job.pk},
         "dashboards:scorecard": {"user_id": w.users["technician"].pk},
+        "integrations:detail": {"pk": w.integration.pk},
+        "integrations:token_issue": {"pk": w.integration.pk},
+        "integrations:token_revoke": {"pk": w.integration.pk, "token_pk": w.api_token.pk},
     }
     if name in by_name:
         return by_name[name]

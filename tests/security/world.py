@@ -15,6 +15,8 @@ from customers.models import Customer, Job
 from recommendations import services as recommendation_services
 from recommendations.models import Recommendation, Risk
 from servicedesk import roles
+from servicedesk.integrations.models import Integration
+from servicedesk.integrations.services import api_token_issue
 from servicedesk.models import Notification
 from servicedesk.tokens import make_feedback_token, make_unsubscribe_token
 from tests.callbacks.factories import CompletedJobFactory
@@ -39,6 +41,8 @@ class World:
     decision: object
     feedback_token: str
     unsubscribe_token: str
+    integration: Integration
+    api_token: object
 
 
 def build_world():
@@ -77,11 +81,13 @@ def build_world():
     decision = customer_services.do_not_service_propose(
         customer=customer, by=csr, reasons="Threatened the technician.", attempts="Three calls, one letter."
     )
+    integration = Integration.objects.create(name="Dispatch", created_by=users["manager"])
+    api_token, _ = api_token_issue(integration=integration, label="sync", scope="read_write", by=users["manager"])
     return World(
         users={**users, "anonymous": None}, customer=customer, original_job=original, job=job, other_job=other_job,
         callback=callback, training_item=training_item, recommendation=recommendation, call=call,
         notification=notification, decision=decision, feedback_token=make_feedback_token(original),
-        unsubscribe_token=make_unsubscribe_token(customer),
+        unsubscribe_token=make_unsubscribe_token(customer), integration=integration, api_token=api_token,
     )
 
 

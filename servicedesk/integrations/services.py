@@ -1,0 +1,71 @@
+"""Every write to integrations and their API tokens. Managers only: an integration can read every customer."""
+
+import secrets
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from servicedesk import roles
+
+from .models import ApiToken, Integration
+
+TOKEN_PREFIX = "sd_"
+# Recording every request's use would write a row per API call; once a minute (or a new address) is as useful.
+USE_RECORDED_EVERY = timedelta(minutes=1)
+
+
+def _require_manager(user):
+    if not roles.has_role(user, roles.MANAGER):
+        raise PermissionDenied("Only a manager manages integrations.")
+
+
+def integration_add(*, name: str, kind: str, by) -> Integration:
+    _require_manager(by)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Name the integration, e.g. the dispatch system it is."})
+    if kind not in Integration.Kind.values:
+        raise ValidationError({"kind": "Choose the kind of system."})
+    with transaction.atomic():
+        if Integration.objects.filter(name__iexact=name).exists():
+            raise ValidationError({"name": "An integration already has this name."})
+        return Integration.objects.create(name=name, kind=kind, created_by=by)
+
+
+def api_token_issue(*, integration: Integration, label: str, scope: str, by) -> tuple[ApiToken, str]:
+    """A new token for `integration`: the row, and the token itself, which is shown once and never stored."""
+    _require_manager(by)
+    label = (label or "").strip()
+    if not label:
+        raise ValidationError({"label": "Say what will use this token."})
+    if scope not in ApiToken.Scope.values:
+        raise ValidationError({"scope": "Choose read or read and write."})
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        integration=integration,
+        label=label,
+        scope=scope,
+        prefix=secret[:10],
+        digest=ApiToken.digest_of(secret),
+        created_by=by,
+    )
+    return token, secret
+
+
+def api_token_revoke(*, token: ApiToken, by, now=None) -> bool:
+    """The token stops working at once; revoking it twice changes nothing. Returns whether it was active."""
+    _require_manager(by)
+    return bool(ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(
+        revoked_at=now or timezone.now(), revoked_by=by
+    ))
+
+
+def api_token_record_use(*, token: ApiToken, address: str | None, now=None) -> None:
+    """When and from where the token was last used, so a manager can tell a forgotten token from a live one."""
+    now = now or timezone.now()
+    if token.last_used_from == address and token.last_used_at and now - token.last_used_at < USE_RECORDED_EVERY:
+        return
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_from=address)
+    token.last_used_at, token.last_used_from = now, address

@@ -1,0 +1,71 @@
+"""Managers' pages for integrations and their API tokens."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from servicedesk import roles
+from servicedesk.forms import add_errors
+
+from . import services
+from .forms import ApiTokenForm, IntegrationForm
+from .models import ApiToken, Integration
+
+
+@roles.role_required(roles.MANAGER)
+def integration_list(request):
+    form = IntegrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            integration = services.integration_add(**form.cleaned_data, by=request.user)
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, f"{integration.name} added: issue it a token to use the API.")
+            return redirect(integration)
+    integrations = Integration.objects.order_by("name")
+    return render(request, "integrations/list.html", {"integrations": integrations, "form": form})
+
+
+def _detail(request, integration, token_form, issued=None):
+    tokens = integration.tokens.select_related("created_by", "revoked_by")
+    return render(request, "integrations/detail.html", {
+        "integration": integration, "tokens": tokens, "token_form": token_form, "issued": issued,
+    })
+
+
+@roles.role_required(roles.MANAGER)
+def integration_detail(request, pk):
+    integration = get_object_or_404(Integration, pk=pk)
+    return _detail(request, integration, ApiTokenForm())
+
+
+@never_cache  # the page shows the token itself, once: no browser or proxy may keep a copy
+@require_POST
+@roles.role_required(roles.MANAGER)
+def token_issue(request, pk):
+    integration = get_object_or_404(Integration, pk=pk)
+    form = ApiTokenForm(request.POST)
+    issued = None
+    if form.is_valid():
+        try:
+            token, secret = services.api_token_issue(integration=integration, **form.cleaned_data, by=request.user)
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            issued = {"token": token, "secret": secret}
+            form = ApiTokenForm()
+    return _detail(request, integration, form, issued)
+
+
+@require_POST
+@roles.role_required(roles.MANAGER)
+def token_revoke(request, pk, token_pk):
+    token = get_object_or_404(ApiToken, pk=token_pk, integration_id=pk)
+    if services.api_token_revoke(token=token, by=request.user):
+        messages.success(request, f"Token {token.prefix}… revoked: it no longer works.")
+    else:
+        messages.info(request, f"Token {token.prefix}… was already revoked.")
+    return redirect("integrations:detail", pk=pk)

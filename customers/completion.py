@@ -9,6 +9,11 @@ A rule is called inside the completion's transaction, with the job locked and it
 `rule(job=job, completed_by=user, **details)`, where `details` are the keyword arguments the caller passed to
 job_complete beyond job, completed_by and summary. It records what it needs and raises ValidationError to refuse
 the completion, which then changes nothing.
+
+A job completed in the dispatch system (the API, the CSV import; customers.services.jobs_complete_elsewhere) goes
+through the same rules with `completed_elsewhere=True` and `completed_by=None`: what only a technician on our page
+can record (the discussion of each open recommendation) cannot be asked for, and the job is marked completed
+elsewhere. A rule is called once per job there too, so it should not query when it has nothing to check.
 """
 
 _rules = []

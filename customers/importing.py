@@ -31,6 +31,7 @@ from servicedesk import roles
 
 from .models import Customer, Equipment, Job, Site
 from .phones import phone_digits
+from .services import CompletionRefused, jobs_complete_elsewhere
 
 LOOKUP_BATCH = 2000
 WRITE_BATCH = 1000
@@ -66,6 +67,7 @@ class Record:
     raw: dict = field(default_factory=dict)  # column key -> the cell as the file has it, for messages
     helpers: set | None = None  # technician ids, for jobs when the file has a helpers column
     status: str = ""  # "new", "updated" or "unchanged"
+    becomes_completed: bool = False  # a job completed by this write (in the dispatch system, not on our page)
 
 
 @dataclass
@@ -76,6 +78,7 @@ class ImportPlan:
     columns: list = field(default_factory=list)  # the matched columns, in file order: (Column, header, index)
     ignored_headers: list = field(default_factory=list)
     update_fields: list = field(default_factory=list)
+    api: bool = False  # records from the API: `row` is the record's index and `column` the field's name
 
     @property
     def ok(self):
@@ -497,10 +500,10 @@ def _max_lengths(model):
     return {f.attname: f.max_length for f in model._meta.concrete_fields if getattr(f, "max_length", None)}
 
 
-def _parse_records(spec, rows, matched, errors):
-    max_lengths = _max_lengths(spec.model)
+def _records_from_rows(spec, rows, matched, errors):
+    """The file's rows as records holding their cells' text by column key; nothing parsed yet."""
     width = len(rows[0])
-    records, first_row_of = [], {}
+    records = []
     for offset, cells in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in cells):
             continue  # blank lines at the end of an export
@@ -510,19 +513,32 @@ def _parse_records(spec, rows, matched, errors):
         cells = cells + [""] * (width - len(cells))
         record = Record(row=offset, cells=cells)
         record.raw = {column.key: cells[index].strip() for column, _, index in matched}
-        for column, title, index in matched:
-            text = cells[index].strip()
+        records.append(record)
+    if not records and not errors:
+        errors.append(RowError(1, "The file has a header but no rows."))
+    return records
+
+
+def _parse(plan):
+    """Each record's text parsed by its column's rules (choices and their aliases, dates, lengths), the same for a
+    file's rows and the API's records; duplicates of an id within the batch are refused."""
+    spec, errors = plan.kind, plan.errors
+    max_lengths = _max_lengths(spec.model)
+    first_row_of = {}
+    for record in plan.records:
+        for column, title, _ in plan.columns:
+            text = record.raw[column.key]
             if column.required and not text:
-                errors.append(RowError(offset, "is required", title))
+                errors.append(RowError(record.row, "is required", title))
                 continue
             try:
                 value = column.parse(text)
             except ValueError as exc:
-                errors.append(RowError(offset, str(exc), title))
+                errors.append(RowError(record.row, str(exc), title))
                 continue
             limit = max_lengths.get(column.key)
             if limit and isinstance(value, str) and len(value) > limit:
-                errors.append(RowError(offset, f"is {len(value)} characters long; at most {limit} fit", title))
+                errors.append(RowError(record.row, f"is {len(value)} characters long; at most {limit} fit", title))
                 continue
             if column.writes:
                 record.fields[column.key] = value
@@ -531,14 +547,17 @@ def _parse_records(spec, rows, matched, errors):
         record.external_id = record.fields.pop("external_id", "")
         if record.external_id:
             if record.external_id in first_row_of:
-                errors.append(RowError(offset, f"{record.external_id!r} already appears in row "
-                                               f"{first_row_of[record.external_id]}", spec.id_column.label))
+                where = "record" if plan.api else "row"
+                errors.append(RowError(record.row, f"{record.external_id!r} already appears in {where} "
+                                                   f"{first_row_of[record.external_id]}",
+                                       _where(plan, "external_id", spec.id_column.label)))
             else:
-                first_row_of[record.external_id] = offset
-        records.append(record)
-    if not records and not errors:
-        errors.append(RowError(1, "The file has a header but no rows."))
-    return records
+                first_row_of[record.external_id] = record.row
+
+
+def _where(plan, key, label):
+    """How an error names a field the check is about: the API's field name, or the file's column label."""
+    return key if plan.api else label
 
 
 # References between files, resolved in batches (one query per few thousand ids, never one per row).
@@ -666,7 +685,7 @@ def _finish_customer(record, current, now, errors, plan):
     if not fields.get("name"):  # the header has a name or first and last names (checked in _match_header)
         fields["name"] = " ".join(filter(None, (record.extra.get("first_name"), record.extra.get("last_name"))))
     if not fields["name"]:
-        errors.append(RowError(record.row, "a name is required", "Name"))
+        errors.append(RowError(record.row, "a name is required", _where(plan, "name", "Name")))
     for phone, digits in (("phone", "phone_digits"), ("alt_phone", "alt_phone_digits")):
         if phone in fields:
             fields[digits] = phone_digits(fields[phone])
@@ -688,11 +707,15 @@ def _finish_job(record, current, now, errors, plan):
     if start and end and end < start:
         errors.append(RowError(record.row, "the scheduled end is before the scheduled start", _label(plan,
                                                                                                      "scheduled_end")))
+    completed_at = _where(plan, "completed_at", "Completed at")
     if merged["status"] == Job.Status.COMPLETED and not merged["completed_at"]:
-        errors.append(RowError(record.row, "a completed job needs its completion time", "Completed at"))
+        errors.append(RowError(record.row, "a completed job needs its completion time", completed_at))
     if merged["status"] in (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS) and merged["completed_at"]:
         errors.append(RowError(record.row, f"has a completion time but its status is "
-                                           f"{Job.Status(merged['status']).label.lower()}", "Completed at"))
+                                           f"{Job.Status(merged['status']).label.lower()}", completed_at))
+    # Completed by this write, not on the technician's page: the completion rules are told (apply_plan).
+    record.becomes_completed = merged["status"] == Job.Status.COMPLETED and (
+        current is None or current["status"] != Job.Status.COMPLETED)
 
 
 _RESOLVE = {"sites": _resolve_sites, "equipment": _resolve_equipment, "jobs": _resolve_jobs}
@@ -728,7 +751,68 @@ def plan_import(*, kind, data):
     plan.columns, plan.ignored_headers, plan.errors = _match_header(spec, rows[0])
     if plan.errors:
         return plan
-    plan.records = _parse_records(spec, rows, plan.columns, plan.errors)
+    plan.records = _records_from_rows(spec, rows, plan.columns, plan.errors)
+    return _plan(plan)
+
+
+def plan_records(*, kind, records):
+    """What writing `records` (the API's: dicts of field name -> value, the fields the kind's file columns are,
+    by their keys) would do, without writing: the same checks, choices, aliases and references as a file."""
+    spec = KINDS[kind]
+    plan = ImportPlan(kind=spec, api=True)
+    columns = {column.key: column for column in spec.columns}
+    keys = list(records[0]) if records else []
+    plan.columns = [(columns[key], key, index) for index, key in enumerate(keys) if key in columns]
+    for index, values in enumerate(records):
+        record = Record(row=index, cells=[])
+        unknown = [key for key in values if key not in columns]
+        for key in unknown:
+            plan.errors.append(RowError(index, f"is not a field of {spec.name}", key))
+        if not unknown and set(values) != set(keys):
+            # One set of fields per request, as a file has one header: a field left out is left alone, and
+            # "left out by some records only" would be read as cleared for them.
+            other = sorted(set(values) ^ set(keys))
+            plan.errors.append(RowError(index, f"every record of a request gives the same fields as the first "
+                                               f"(this one differs in: {', '.join(other)})"))
+            continue
+        for column in spec.columns:
+            if column.required and column.key not in values:
+                plan.errors.append(RowError(index, "is required", column.key))
+        if spec is CUSTOMERS and not {"name", "first_name", "last_name"} & values.keys():
+            plan.errors.append(RowError(index, "is required (or first_name and last_name)", "name"))
+        for key, value in values.items():
+            if key in columns:
+                try:
+                    record.raw[key] = _api_text(value)
+                except ValueError as exc:
+                    plan.errors.append(RowError(index, str(exc), key))
+                    record.raw[key] = ""
+        record.raw.update({key: "" for key in keys if key not in record.raw})
+        plan.records.append(record)
+    if plan.errors:
+        plan.errors.sort(key=lambda error: error.row)
+        return plan
+    return _plan(plan)
+
+
+def _api_text(value):
+    """A JSON value as the text a file's cell would hold, for the same parsers: true -> "yes", 12 -> "12"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return "; ".join(value)
+    raise ValueError("must be text, a number, true or false, or null")
+
+
+def _plan(plan):
+    spec = plan.kind
+    _parse(plan)
     if spec.name in _RESOLVE:
         _RESOLVE[spec.name](plan)
     current = _current_rows(spec.model, [record.external_id for record in plan.records if record.external_id])
@@ -757,23 +841,50 @@ def plan_import(*, kind, data):
 def apply_import(*, kind, data):
     """Validates and writes the file in one transaction; raises ImportRejected, writing nothing, on any error."""
     with transaction.atomic():
-        plan = plan_import(kind=kind, data=data)
-        if plan.errors:
-            raise ImportRejected(plan.errors)
-        changed = [record for record in plan.records if record.status != "unchanged"]
-        model = plan.kind.model
-        # Upsert rather than insert-or-update by hand: a row another import created meanwhile is updated, not
-        # duplicated, and each batch is one statement.
-        for batch in _batches(changed, WRITE_BATCH):
-            model.objects.bulk_create(
-                [model(external_id=record.external_id, **record.fields) for record in batch],
-                update_conflicts=True,
-                unique_fields=["external_id"],
-                update_fields=plan.update_fields,
-            )
-        if plan.kind is JOBS:
-            _write_helpers([record for record in changed if record.helpers is not None])
+        return apply_plan(plan_import(kind=kind, data=data))
+
+
+def apply_records(*, kind, records):
+    """The API's upsert of one or many records, all or nothing: raises ImportRejected, writing nothing, with every
+    error by record index and field."""
+    with transaction.atomic():
+        return apply_plan(plan_records(kind=kind, records=records))
+
+
+def apply_plan(plan):
+    """Writes a plan (inside the caller's transaction): every changed record upserted by external id, jobs'
+    helpers replaced, and jobs this write completed passed through the completion rules as completed elsewhere."""
+    if plan.errors:
+        raise ImportRejected(plan.errors)
+    changed = [record for record in plan.records if record.status != "unchanged"]
+    model = plan.kind.model
+    # Upsert rather than insert-or-update by hand: a row another import created meanwhile is updated, not
+    # duplicated, and each batch is one statement.
+    for batch in _batches(changed, WRITE_BATCH):
+        model.objects.bulk_create(
+            [model(external_id=record.external_id, **record.fields) for record in batch],
+            update_conflicts=True,
+            unique_fields=["external_id"],
+            update_fields=plan.update_fields,
+        )
+    if plan.kind is JOBS:
+        _write_helpers([record for record in changed if record.helpers is not None])
+        _complete_elsewhere([record for record in changed if record.becomes_completed])
     return plan
+
+
+def _complete_elsewhere(records):
+    if not records:
+        return
+    row_of = {record.external_id: record.row for record in records}
+    job_ids = {}
+    for batch in _batches(list(row_of)):
+        job_ids.update(Job.objects.filter(external_id__in=batch).values_list("pk", "external_id"))
+    try:
+        jobs_complete_elsewhere(job_ids=list(job_ids))
+    except CompletionRefused as refused:
+        row = row_of[job_ids[refused.job_id]]
+        raise ImportRejected([RowError(row, message) for message in refused.messages]) from refused
 
 
 def _write_helpers(records):

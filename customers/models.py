@@ -104,6 +104,8 @@ class Customer(models.Model):
         max_length=64, unique=True, null=True, blank=True, help_text="Customer id in the dispatch system."
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Every change sets it, whoever writes (a trigger, servicedesk/triggers.py): the API's `updated_since`.
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = CustomerQuerySet.as_manager()
 
@@ -119,6 +121,8 @@ class Customer(models.Model):
             models.Index(fields=["name"], name="customer_name"),
             # Search's e-mail iexact compares UPPER(email) on PostgreSQL. Name contains: migration 0004.
             models.Index(Upper("email"), name="customer_email_upper"),
+            # The API's lists: changed since, in order of change (cursor pagination).
+            models.Index(fields=["updated_at", "id"], name="customer_updated"),
         ]
 
     def __str__(self):
@@ -143,6 +147,8 @@ class Site(models.Model):
     site_type = models.CharField(max_length=20, choices=SiteType.choices, default=SiteType.RESIDENTIAL)
     access_notes = models.TextField(blank=True, help_text="Gate codes, parking, where the equipment is.")
     external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # Every change sets it, whoever writes (a trigger, servicedesk/triggers.py): the API's `updated_since`.
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["street", "pk"]
@@ -150,6 +156,7 @@ class Site(models.Model):
             # The dashboards' site type filter: the ids of one type's sites from the index alone, to join to the
             # jobs and callbacks of the range (a scan of every site otherwise, ~16 ms at 120,000 sites).
             models.Index(fields=["site_type", "id"], name="site_type"),
+            models.Index(fields=["updated_at", "id"], name="site_updated"),
         ]
 
     def __str__(self):
@@ -184,10 +191,13 @@ class Equipment(models.Model):
     installed_on = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
     external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # Every change sets it, whoever writes (a trigger, servicedesk/triggers.py): the API's `updated_since`.
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["kind", "pk"]
         verbose_name_plural = "equipment"
+        indexes = [models.Index(fields=["updated_at", "id"], name="equipment_updated")]
 
     def __str__(self):
         return " ".join(part for part in (self.get_kind_display(), self.make, self.model_number) if part)
@@ -263,7 +273,14 @@ class Job(models.Model):
     external_id = models.CharField(
         max_length=64, unique=True, null=True, blank=True, help_text="Job id in the dispatch system."
     )
+    completed_elsewhere = models.BooleanField(
+        default=False, editable=False,
+        help_text="Completed in the dispatch system (the API, an import), not on the technician's page: the open "
+                  "recommendations were not discussed here.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Every change sets it, whoever writes (a trigger, servicedesk/triggers.py): the API's `updated_since`.
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = JobQuerySet.as_manager()
 
@@ -286,6 +303,7 @@ class Job(models.Model):
             models.Index(fields=["invoice_number"], name="job_invoice_number"),
             # Search and the job list's invoice filter are iexact: UPPER(invoice_number) on PostgreSQL.
             models.Index(Upper("invoice_number"), name="job_invoice_number_upper"),
+            models.Index(fields=["updated_at", "id"], name="job_updated"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -334,14 +334,20 @@ def undiscussed_on_job(job):
     )
 
 
-def job_completion_rule(*, job, completed_by, discussions=(), new_recommendations=(), customer_acknowledged=False):
+def job_completion_rule(*, job, completed_by, discussions=(), new_recommendations=(), customer_acknowledged=False,
+                        completed_elsewhere=False):
     """What completing a job requires of recommendations (registered in customers.completion): record each
     discussion and new recommendation, then refuse unless every open recommendation at the site was discussed
     on this job (seed 001: it is raised on every visit).
 
     `new_recommendations` is a list of dicts of recommendation_raise arguments (site, job and raised_by are
     filled in). `customer_acknowledged` means the customer signed the work order listing them.
+
+    A job completed elsewhere (the dispatch system) cannot have recorded the discussions: it is not refused, and the
+    open recommendations it leaves undiscussed are the ones undiscussed_on_job(job) still finds.
     """
+    if completed_elsewhere:
+        return
     for item in discussions:
         recommendation_record_discussion(
             recommendation=item.recommendation,

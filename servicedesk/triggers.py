@@ -326,8 +326,45 @@ ROLLUP_CHANGES = Rule(
                                                     "FROM callbacks_callback WHERE job_completed_at IS NOT NULL"),
 )
 
+# --- updated_at: when a row last changed -----------------------------------------------------------------------------
+# The API's `updated_since` and its lists' order (servicedesk/api/). A trigger, not auto_now: a queryset update, a
+# save(update_fields=...) that does not name it, an upsert of the import, and the job-facts trigger above all change
+# rows without Django setting it. On PostgreSQL a row's update that changes nothing leaves it alone; the time is the
+# transaction's (now()), as every row one service writes changed at once.
+
+TOUCHED_TABLES = ["customers_customer", "customers_site", "customers_equipment", "customers_job"]
+_TOUCH_FUNCTION = """
+    CREATE OR REPLACE FUNCTION servicedesk_touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        NEW.updated_at := now();
+        RETURN NEW;
+    END
+    $$
+    """
+TOUCHED = Rule(
+    name="updated_at",
+    postgresql=[
+        Trigger(f"{table}_touch", table,
+                f"CREATE TRIGGER {table}_touch BEFORE UPDATE ON {table} FOR EACH ROW "
+                "WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION servicedesk_touch_updated_at()",
+                _TOUCH_FUNCTION)
+        for table in TOUCHED_TABLES
+    ],
+    # SQLite cannot change NEW: the row is written again, unless the update set updated_at itself (that second
+    # write, or a caller's own value, is not touched again; recursive triggers are off).
+    sqlite=[
+        Trigger(f"{table}_touch", table,
+                f"CREATE TRIGGER {table}_touch AFTER UPDATE ON {table} WHEN NEW.updated_at IS OLD.updated_at "
+                f"BEGIN UPDATE {table} SET updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now') "
+                "WHERE id = NEW.id; END")
+        for table in TOUCHED_TABLES
+    ],
+    # Nothing to recount: a change made while the trigger was missing is not known any more.
+    recount=dict.fromkeys(("postgresql", "sqlite"), "SELECT 1"),
+)
+
 # In this order: the job facts are recounted before the weeks they place the callbacks in are logged.
-RULES = [STEPS_DONE, JOB_FACTS, ROLLUP_CHANGES]
+RULES = [STEPS_DONE, JOB_FACTS, ROLLUP_CHANGES, TOUCHED]
 
 
 def declared(vendor):

@@ -68,6 +68,7 @@ class Record:
     helpers: set | None = None  # technician ids, for jobs when the file has a helpers column
     status: str = ""  # "new", "updated" or "unchanged"
     becomes_completed: bool = False  # a job completed by this write (in the dispatch system, not on our page)
+    current: dict | None = None  # the row as it is, when it exists
 
 
 @dataclass
@@ -414,6 +415,15 @@ JOBS = ImportKind(
 )
 
 KINDS = {kind.name: kind for kind in (CUSTOMERS, SITES, EQUIPMENT, JOBS)}
+
+
+def column_type(column):
+    """What a column holds, for the API's schema: text, boolean, date, datetime, email, choice or list."""
+    if column.key == "helpers":
+        return "list"
+    if hasattr(column.parse, "accepted"):
+        return "choice"
+    return {_boolean: "boolean", _date: "date", _datetime: "datetime", _email: "email"}.get(column.parse, "text")
 KIND_CHOICES = [(name, name.capitalize()) for name in KINDS]
 
 
@@ -820,7 +830,7 @@ def _plan(plan):
     finish = _FINISH.get(spec.name)
     now = timezone.now()
     for record in plan.records:
-        existing = current.get(record.external_id)
+        existing = record.current = current.get(record.external_id)
         if finish:
             finish(record, existing, now, plan.errors, plan)
         if existing is None:
@@ -862,7 +872,7 @@ def apply_plan(plan):
     # duplicated, and each batch is one statement.
     for batch in _batches(changed, WRITE_BATCH):
         model.objects.bulk_create(
-            [model(external_id=record.external_id, **record.fields) for record in batch],
+            [model(**_row(record)) for record in batch],
             update_conflicts=True,
             unique_fields=["external_id"],
             update_fields=plan.update_fields,
@@ -871,6 +881,13 @@ def apply_plan(plan):
         _write_helpers([record for record in changed if record.helpers is not None])
         _complete_elsewhere([record for record in changed if record.becomes_completed])
     return plan
+
+
+def _row(record):
+    """The row to upsert. An existing row's columns the records leave out are given as they are: PostgreSQL checks
+    the proposed row's NOT NULL columns (a job's end, say) before it finds the conflict that makes it an update."""
+    row = {name: value for name, value in (record.current or {}).items() if name != "id"}
+    return {**row, **record.fields, "external_id": record.external_id}
 
 
 def _complete_elsewhere(records):

@@ -8,11 +8,18 @@ from . import views
 
 app_name = "api"
 
+_LIST = {"get": "list"}
+_RECORD = {"get": "retrieve", "put": "update"}
+_VIEWSETS = {
+    "customers": ("customer", views.CustomerViewSet),
+    "sites": ("site", views.SiteViewSet),
+    "equipment": ("equipment_item", views.EquipmentViewSet),
+    "jobs": ("job", views.JobViewSet),
+}
 
-def _api(view):
-    return login_not_required(view)
-
-
-urlpatterns = [
-    path("v1/", _api(views.ApiRoot.as_view()), name="root"),
-]
+urlpatterns = [path("v1/", login_not_required(views.ApiRoot.as_view()), name="root")]
+for kind, (one, viewset) in _VIEWSETS.items():
+    urlpatterns += [
+        path(f"v1/{kind}/", login_not_required(viewset.as_view(_LIST)), name=kind),
+        path(f"v1/{kind}/<str:external_id>", login_not_required(viewset.as_view(_RECORD)), name=one),
+    ]

@@ -1,10 +1,133 @@
+"""The API's views: lists, records and upserts of customers, sites, equipment and jobs. Writes go through the
+import's one code path per kind (customers.importing.apply_records), so the API takes exactly what a file takes."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
+
+from customers.importing import ImportRejected, apply_records
+from customers.models import Customer, Equipment, Job, Site
+
+from . import filters
+from .pagination import UpdatedCursorPagination
+from .serializers import CustomerSerializer, EquipmentSerializer, JobSerializer, SiteSerializer, write_serializer
+
+RECORD_KINDS = ("customers", "sites", "equipment", "jobs")
+
+ErrorsSerializer = inline_serializer("Errors", {
+    "errors": serializers.ListField(child=inline_serializer("Error", {
+        "record": serializers.IntegerField(help_text="The record's index in the request, from 0."),
+        "field": serializers.CharField(help_text="The field the error is about; empty for the whole record."),
+        "message": serializers.CharField(),
+    })),
+})
+
+
+def errors_response(errors):
+    return Response(
+        {"errors": [{"record": error.row, "field": error.column, "message": error.message} for error in errors]},
+        status=status.HTTP_400_BAD_REQUEST,
+    )
 
 
 class ApiRoot(APIView):
-    """The API's index: where each kind of record is."""
+    """The API's index: which integration is calling, and where each kind of record is."""
 
+    @extend_schema(responses=inline_serializer("Root", {
+        "integration": serializers.CharField(allow_null=True), "endpoints": serializers.DictField(),
+    }))
     def get(self, request, format=None):
         integration = getattr(request.auth, "integration", None)
-        return Response({"integration": integration.name if integration else None})
+        return Response({
+            "integration": integration.name if integration else None,
+            "endpoints": {kind: reverse(f"api:{kind}", request=request) for kind in RECORD_KINDS},
+        })
+
+
+class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """List (in order of change), retrieve and upsert by the dispatch system's id."""
+
+    kind = ""  # the import's kind: customers.importing.KINDS
+    lookup_field = "external_id"
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = UpdatedCursorPagination
+
+    def update(self, request, external_id):
+        record = request.data
+        if not isinstance(record, dict):
+            return Response({"errors": [{"record": 0, "field": "", "message": "Send one JSON object."}]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        given = record.get("external_id", external_id)
+        if given != external_id:
+            return Response({"errors": [{"record": 0, "field": "external_id",
+                                         "message": "differs from the id in the URL"}]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        record = {"external_id": external_id, **{key: value for key, value in record.items() if key != "external_id"}}
+        try:
+            plan = apply_records(kind=self.kind, records=[record])
+        except ImportRejected as rejected:
+            return errors_response(rejected.errors)
+        instance = self.get_queryset().get(external_id=external_id)
+        created = plan.records[0].status == "new"
+        return Response(self.get_serializer(instance).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+def _upsert_schema(kind, serializer):
+    return extend_schema(
+        request=write_serializer(kind),
+        responses={200: serializer, 201: serializer, 400: ErrorsSerializer},
+        description="Create or update the record with this id in the dispatch system. The same rules, choices and "
+                    "aliases as the CSV import; a field left out is left as it is.",
+    )
+
+
+class CustomerViewSet(RecordViewSet):
+    kind = "customers"
+    queryset = Customer.objects.all()
+    serializer_class = CustomerSerializer
+    filterset_class = filters.CustomerFilter
+
+    @_upsert_schema("customers", CustomerSerializer)
+    def update(self, request, external_id):
+        return super().update(request, external_id)
+
+
+class SiteViewSet(RecordViewSet):
+    kind = "sites"
+    queryset = Site.objects.select_related("customer")
+    serializer_class = SiteSerializer
+    filterset_class = filters.SiteFilter
+
+    @_upsert_schema("sites", SiteSerializer)
+    def update(self, request, external_id):
+        return super().update(request, external_id)
+
+
+class EquipmentViewSet(RecordViewSet):
+    kind = "equipment"
+    queryset = Equipment.objects.select_related("site")
+    serializer_class = EquipmentSerializer
+    filterset_class = filters.EquipmentFilter
+
+    @_upsert_schema("equipment", EquipmentSerializer)
+    def update(self, request, external_id):
+        return super().update(request, external_id)
+
+
+class JobViewSet(RecordViewSet):
+    kind = "jobs"
+    queryset = Job.objects.with_related().prefetch_related(
+        Prefetch("helpers", queryset=get_user_model().objects.only("pk", "username"))
+    )
+    serializer_class = JobSerializer
+    filterset_class = filters.JobFilter
+
+    @_upsert_schema("jobs", JobSerializer)
+    def update(self, request, external_id):
+        return super().update(request, external_id)

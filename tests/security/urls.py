@@ -59,6 +59,10 @@ def kwargs_for(world, name):
         "public:leave_behind": {"pk": w.job.pk},
         "dashboards:scorecard": {"user_id": w.users["technician"].pk},
         "integrations:detail": {"pk": w.integration.pk},
+        "api:customer": {"external_id": "C-1"},
+        "api:site": {"external_id": "S-1"},
+        "api:equipment_item": {"external_id": "E-1"},
+        "api:job": {"external_id": "J-1"},
         "integrations:token_issue": {"pk": w.integration.pk},
         "integrations:token_revoke": {"pk": w.integration.pk, "token_pk": w.api_token.pk},
     }

@@ -11,7 +11,7 @@ from django.utils import timezone
 from callbacks import services as callback_services
 from callbacks.models import Callback, TrainingItem, Urgency
 from customers import services as customer_services
-from customers.models import Customer, Job
+from customers.models import Customer, Equipment, Job, Site
 from recommendations import services as recommendation_services
 from recommendations.models import Recommendation, Risk
 from servicedesk import roles
@@ -81,6 +81,11 @@ def build_world():
     decision = customer_services.do_not_service_propose(
         customer=customer, by=csr, reasons="Threatened the technician.", attempts="Three calls, one letter."
     )
+    # The dispatch system's ids, by which the API addresses them.
+    Customer.objects.filter(pk=customer.pk).update(external_id="C-1")
+    Site.objects.filter(pk=job.site_id).update(external_id="S-1")
+    Equipment.objects.filter(pk=job.equipment_id).update(external_id="E-1")
+    Job.objects.filter(pk=job.pk).update(external_id="J-1")
     integration = Integration.objects.create(name="Dispatch", created_by=users["manager"])
     api_token, _ = api_token_issue(integration=integration, label="sync", scope="read_write", by=users["manager"])
     return World(

@@ -80,10 +80,11 @@ def _write_field(column):
     return serializers.CharField(required=column.required, allow_blank=not column.required, help_text=help_text)
 
 
-def write_serializer(kind):
-    """A serializer class naming every field the kind's file columns accept, by their keys."""
+def write_serializer(kind, with_id=False):
+    """A serializer class naming every field the kind's file columns accept, by their keys (with the dispatch
+    system's id for a bulk request, where it is not in the URL)."""
     spec = importing.KINDS[kind]
-    fields = {column.key: _write_field(column) for column in spec.columns if column.key != "external_id"}
-    name = f"{spec.singular.capitalize()}Write"
+    fields = {column.key: _write_field(column) for column in spec.columns if with_id or column.key != "external_id"}
+    name = f"{spec.singular.capitalize()}{'BulkRecord' if with_id else 'Write'}"
     return type(name, (serializers.Serializer,), {**fields, "__doc__": f"A {spec.singular} as the dispatch system "
                                                                           "has it; fields left out are left alone."})

@@ -21,5 +21,7 @@ urlpatterns = [path("v1/", login_not_required(views.ApiRoot.as_view()), name="ro
 for kind, (one, viewset) in _VIEWSETS.items():
     urlpatterns += [
         path(f"v1/{kind}/", login_not_required(viewset.as_view(_LIST)), name=kind),
+        # Before the records' path, which "bulk" would otherwise match.
+        path(f"v1/{kind}/bulk", login_not_required(viewset.as_view({"post": "bulk"})), name=f"{kind}_bulk"),
         path(f"v1/{kind}/<str:external_id>", login_not_required(viewset.as_view(_RECORD)), name=one),
     ]

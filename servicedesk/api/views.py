@@ -18,6 +18,7 @@ from .pagination import UpdatedCursorPagination
 from .serializers import CustomerSerializer, EquipmentSerializer, JobSerializer, SiteSerializer, write_serializer
 
 RECORD_KINDS = ("customers", "sites", "equipment", "jobs")
+BULK_MAX = 1000
 
 ErrorsSerializer = inline_serializer("Errors", {
     "errors": serializers.ListField(child=inline_serializer("Error", {
@@ -78,6 +79,38 @@ class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+    def bulk(self, request):
+        records = request.data
+        if not isinstance(records, list) or not all(isinstance(record, dict) for record in records) or not records:
+            return Response({"errors": [{"record": 0, "field": "", "message": "Send a JSON array of records."}]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        if len(records) > BULK_MAX:
+            return Response({"errors": [{"record": BULK_MAX, "field": "",
+                                         "message": f"At most {BULK_MAX:,} records per request."}]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        try:
+            plan = apply_records(kind=self.kind, records=records)
+        except ImportRejected as rejected:
+            return errors_response(rejected.errors)
+        return Response({"counts": plan.counts})
+
+
+BulkResult = inline_serializer("BulkResult", {"counts": inline_serializer("BulkCounts", {
+    "new": serializers.IntegerField(), "updated": serializers.IntegerField(),
+    "unchanged": serializers.IntegerField(),
+})})
+
+
+def _bulk_schema(kind):
+    return extend_schema(
+        request=write_serializer(kind, with_id=True)(many=True),
+        responses={200: BulkResult, 400: ErrorsSerializer},
+        description=f"Create or update up to {BULK_MAX:,} records in one transaction: all are written, or none "
+                    "when any is refused, and every error is listed by the record's index and field. Every record "
+                    "gives the same fields, as the columns of a file.",
+    )
+
+
 def _upsert_schema(kind, serializer):
     return extend_schema(
         request=write_serializer(kind),
@@ -97,6 +130,10 @@ class CustomerViewSet(RecordViewSet):
     def update(self, request, external_id):
         return super().update(request, external_id)
 
+    @_bulk_schema("customers")
+    def bulk(self, request):
+        return super().bulk(request)
+
 
 class SiteViewSet(RecordViewSet):
     kind = "sites"
@@ -108,6 +145,10 @@ class SiteViewSet(RecordViewSet):
     def update(self, request, external_id):
         return super().update(request, external_id)
 
+    @_bulk_schema("sites")
+    def bulk(self, request):
+        return super().bulk(request)
+
 
 class EquipmentViewSet(RecordViewSet):
     kind = "equipment"
@@ -118,6 +159,10 @@ class EquipmentViewSet(RecordViewSet):
     @_upsert_schema("equipment", EquipmentSerializer)
     def update(self, request, external_id):
         return super().update(request, external_id)
+
+    @_bulk_schema("equipment")
+    def bulk(self, request):
+        return super().bulk(request)
 
 
 class JobViewSet(RecordViewSet):
@@ -131,3 +176,7 @@ class JobViewSet(RecordViewSet):
     @_upsert_schema("jobs", JobSerializer)
     def update(self, request, external_id):
         return super().update(request, external_id)
+
+    @_bulk_schema("jobs")
+    def bulk(self, request):
+        return super().bulk(request)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 
@@ -254,11 +255,16 @@ class Callback(models.Model):
     revisit_lead_id = models.IntegerField(null=True, editable=False)
     revisit_no_charge = models.BooleanField(null=True, editable=False)
 
+    # Every change sets it, whoever writes (a trigger, servicedesk/triggers.py): the API's `updated_since`; a
+    # database default too, for rows inserted in SQL.
+    updated_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+
     objects = CallbackQuerySet.as_manager()
 
     class Meta:
         ordering = ["-logged_at", "-pk"]
         indexes = [
+            models.Index(fields=["updated_at", "id"], name="callback_updated"),
             models.Index(fields=["due_at"], name="callback_open_due", condition=~Q(state="closed")),
             # The list filtered by urgency (and overdue): read in due order and stop at the page, rather than
             # joining every open callback of any urgency before sorting.

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 from django.urls import reverse
 from django.utils import timezone
 
@@ -334,12 +334,17 @@ class Recommendation(models.Model):
     # for the outstanding ones not yet discussed; see RecommendationQuerySet.never_discussed_by_owner).
     later_visits = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
+    # Every change sets it, whoever writes (a trigger, servicedesk/triggers.py): the API's `updated_since`; a
+    # database default too, for rows inserted in SQL.
+    updated_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+
     objects = RecommendationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["site", "state"], name="recommendation_site_state"),
+            models.Index(fields=["updated_at", "id"], name="recommendation_updated"),
             models.Index(fields=["owner", "state", "next_follow_up_on"], name="recommendation_owner_due"),
             models.Index(fields=["state", "next_follow_up_on"], name="recommendation_state_due"),
             # The office list's default (open or deferred, follow-up date first): with a plain (state, date) index

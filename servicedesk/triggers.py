@@ -332,7 +332,8 @@ ROLLUP_CHANGES = Rule(
 # rows without Django setting it. On PostgreSQL a row's update that changes nothing leaves it alone; the time is the
 # transaction's (now()), as every row one service writes changed at once.
 
-TOUCHED_TABLES = ["customers_customer", "customers_site", "customers_equipment", "customers_job"]
+TOUCHED_TABLES = ["customers_customer", "customers_site", "customers_equipment", "customers_job", "callbacks_callback",
+                  "callbacks_followupcall", "recommendations_recommendation"]
 _TOUCH_FUNCTION = """
     CREATE OR REPLACE FUNCTION servicedesk_touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN

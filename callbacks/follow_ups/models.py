@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 
@@ -114,11 +115,16 @@ class FollowUpCall(models.Model):
     cancel_reason = models.CharField(max_length=200, blank=True, db_default="")
     created_at = models.DateTimeField(default=timezone.now)
 
+    # Every change sets it, whoever writes (a trigger, servicedesk/triggers.py): the API's `updated_since`; a
+    # database default too, for rows inserted in SQL.
+    updated_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+
     objects = FollowUpCallQuerySet.as_manager()
 
     class Meta:
         ordering = ["next_attempt_at", "pk"]
         indexes = [
+            models.Index(fields=["updated_at", "id"], name="follow_up_call_updated"),
             # The queue: "next call" reads the most overdue due call on this index.
             models.Index(fields=["next_attempt_at", "id"], name="follow_up_call_queue", condition=Q(state="due")),
             models.Index(fields=["claimed_until"], name="follow_up_call_claims", condition=Q(state="claimed")),

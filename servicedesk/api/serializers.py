@@ -4,8 +4,11 @@ of fields, choices and aliases for the file, the API and its documentation."""
 
 from rest_framework import serializers
 
+from callbacks.follow_ups.models import FollowUpCall
+from callbacks.models import Callback, Urgency
 from customers import importing
 from customers.models import Customer, Equipment, Job, Site
+from recommendations.models import Recommendation
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -88,3 +91,44 @@ def write_serializer(kind, with_id=False):
     name = f"{spec.singular.capitalize()}{'BulkRecord' if with_id else 'Write'}"
     return type(name, (serializers.Serializer,), {**fields, "__doc__": f"A {spec.singular} as the dispatch system "
                                                                           "has it; fields left out are left alone."})
+
+
+# --- callbacks, recommendations, follow-up calls (read; a callback is logged through callback_log) ---------------
+
+
+class CallbackSerializer(serializers.ModelSerializer):
+    job = serializers.CharField(source="job.external_id", allow_null=True, read_only=True,
+                                help_text="The original job's id in the dispatch system.")
+
+    class Meta:
+        model = Callback
+        fields = ["id", "job", "job_id", "customer_id", "site_id", "equipment_id", "problem", "channel", "urgency",
+                  "state", "is_repeat", "repeat_of_id", "logged_at", "assigned_to_id", "revisit_job_id",
+                  "first_contact_due_at", "revisit_due_at", "acknowledged_at", "due_at", "reopen_count",
+                  "root_cause", "resolution", "resolved_at", "closed_at", "updated_at"]
+
+
+class CallbackCreateSerializer(serializers.Serializer):
+    job = serializers.CharField(help_text="The original job's id in the dispatch system.")
+    problem = serializers.CharField(help_text="In the customer's own words.")
+    channel = serializers.ChoiceField(choices=Callback.Channel.choices, default=Callback.Channel.PHONE)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
+
+
+class RecommendationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Recommendation
+        fields = ["id", "customer_id", "site_id", "equipment_id", "raised_on_job_id", "what", "why", "risk",
+                  "price_low", "price_high", "customer_acknowledged", "state", "decline_reason", "deferred_until",
+                  "accepted_job_id", "next_follow_up_on", "created_at", "state_changed_at", "updated_at"]
+
+
+class FollowUpCallSerializer(serializers.ModelSerializer):
+    job = serializers.CharField(source="job.external_id", allow_null=True, read_only=True,
+                                help_text="The visit's id in the dispatch system.")
+
+    class Meta:
+        model = FollowUpCall
+        fields = ["id", "job", "job_id", "customer_id", "due_at", "next_attempt_at", "state", "attempts", "outcome",
+                  "issues", "expectations_met", "anything_else", "would_refer", "satisfaction", "callback_id",
+                  "lead_id", "completed_at", "cancel_reason", "created_at", "updated_at"]

@@ -25,3 +25,18 @@ for kind, (one, viewset) in _VIEWSETS.items():
         path(f"v1/{kind}/bulk", login_not_required(viewset.as_view({"post": "bulk"})), name=f"{kind}_bulk"),
         path(f"v1/{kind}/<str:external_id>", login_not_required(viewset.as_view(_RECORD)), name=one),
     ]
+
+urlpatterns += [
+    path("v1/callbacks/", login_not_required(views.CallbackViewSet.as_view({"get": "list", "post": "create"})),
+         name="callbacks"),
+    path("v1/callbacks/<int:pk>", login_not_required(views.CallbackViewSet.as_view({"get": "retrieve"})),
+         name="callback"),
+    path("v1/recommendations/", login_not_required(views.RecommendationViewSet.as_view(_LIST)),
+         name="recommendations"),
+    path("v1/recommendations/<int:pk>", login_not_required(views.RecommendationViewSet.as_view({"get": "retrieve"})),
+         name="recommendation"),
+    path("v1/follow-up-calls/", login_not_required(views.FollowUpCallViewSet.as_view(_LIST)),
+         name="follow_up_calls"),
+    path("v1/follow-up-calls/<int:pk>", login_not_required(views.FollowUpCallViewSet.as_view({"get": "retrieve"})),
+         name="follow_up_call"),
+]

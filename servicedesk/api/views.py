@@ -2,6 +2,7 @@
 import's one code path per kind (customers.importing.apply_records), so the API takes exactly what a file takes."""
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -10,14 +11,31 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from callbacks.follow_ups.models import FollowUpCall
+from callbacks.models import Callback
+from callbacks.services import callback_log
 from customers.importing import ImportRejected, apply_records
 from customers.models import Customer, Equipment, Job, Site
+from recommendations.models import Recommendation
+from servicedesk.integrations.models import ApiToken
+from servicedesk.integrations.services import callback_log_from_integration
 
 from . import filters
 from .pagination import UpdatedCursorPagination
-from .serializers import CustomerSerializer, EquipmentSerializer, JobSerializer, SiteSerializer, write_serializer
+from .serializers import (
+    CallbackCreateSerializer,
+    CallbackSerializer,
+    CustomerSerializer,
+    EquipmentSerializer,
+    FollowUpCallSerializer,
+    JobSerializer,
+    RecommendationSerializer,
+    SiteSerializer,
+    write_serializer,
+)
 
 RECORD_KINDS = ("customers", "sites", "equipment", "jobs")
+READ_KINDS = ("callbacks", "recommendations", "follow_up_calls")
 BULK_MAX = 1000
 
 ErrorsSerializer = inline_serializer("Errors", {
@@ -46,7 +64,7 @@ class ApiRoot(APIView):
         integration = getattr(request.auth, "integration", None)
         return Response({
             "integration": integration.name if integration else None,
-            "endpoints": {kind: reverse(f"api:{kind}", request=request) for kind in RECORD_KINDS},
+            "endpoints": {kind: reverse(f"api:{kind}", request=request) for kind in RECORD_KINDS + READ_KINDS},
         })
 
 
@@ -180,3 +198,57 @@ class JobViewSet(RecordViewSet):
     @_bulk_schema("jobs")
     def bulk(self, request):
         return super().bulk(request)
+
+
+class _ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """List (in order of change) and retrieve by servicedesk's id: these records are made here, not dispatched."""
+
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = UpdatedCursorPagination
+
+
+class CallbackViewSet(_ReadViewSet):
+    queryset = Callback.objects.select_related("job")
+    serializer_class = CallbackSerializer
+    filterset_class = filters.CallbackFilter
+
+    @extend_schema(request=CallbackCreateSerializer, responses={201: CallbackSerializer, 400: ErrorsSerializer},
+                   description="Log a callback about a job, as a CSR does on the callback page: a repeat is caught "
+                               "and escalated; from a token it goes to the office's triage queue.")
+    def create(self, request):
+        form = CallbackCreateSerializer(data=request.data)
+        if not form.is_valid():
+            return Response({"errors": [{"record": 0, "field": field, "message": str(message)}
+                                        for field, messages in form.errors.items() for message in messages]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        data = form.validated_data
+        job = Job.objects.select_related("customer", "site").filter(external_id=data["job"]).first()
+        if job is None:
+            return Response({"errors": [{"record": 0, "field": "job",
+                                         "message": f"no job has id {data['job']!r}"}]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        try:
+            if isinstance(request.auth, ApiToken):
+                callback = callback_log_from_integration(integration=request.auth.integration, job=job, **{
+                    key: data[key] for key in ("problem", "channel", "urgency")})
+            else:
+                callback = callback_log(job=job, logged_by=request.user, **{
+                    key: data[key] for key in ("problem", "channel", "urgency")})
+        except ValidationError as exc:
+            errors = exc.message_dict.items() if hasattr(exc, "error_dict") else [("", exc.messages)]
+            return Response({"errors": [{"record": 0, "field": field, "message": message}
+                                        for field, messages in errors for message in messages]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        return Response(CallbackSerializer(callback).data, status=status.HTTP_201_CREATED)
+
+
+class RecommendationViewSet(_ReadViewSet):
+    queryset = Recommendation.objects.all()
+    serializer_class = RecommendationSerializer
+    filterset_class = filters.RecommendationFilter
+
+
+class FollowUpCallViewSet(_ReadViewSet):
+    queryset = FollowUpCall.objects.select_related("job")
+    serializer_class = FollowUpCallSerializer
+    filterset_class = filters.FollowUpCallFilter

@@ -3,11 +3,15 @@
 import secrets
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from callbacks.queues import triage_recipients
+from callbacks.services import callback_log
 from servicedesk import roles
+from servicedesk.notifications import notify
 
 from .models import ApiToken, Integration
 
@@ -69,3 +73,30 @@ def api_token_record_use(*, token: ApiToken, address: str | None, now=None) -> N
         return
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_from=address)
     token.last_used_at, token.last_used_from = now, address
+
+
+def integration_account(integration: Integration):
+    """The account an integration's writes are recorded as (a callback's "logged by"): inactive with no password,
+    so nobody can sign in as it, and named after the integration so the history says where a record came from."""
+    user, created = get_user_model().objects.get_or_create(
+        username=f"integration-{integration.pk}",
+        defaults={"first_name": integration.name[:150], "last_name": "(integration)", "is_active": False},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def callback_log_from_integration(*, integration: Integration, job, problem: str, channel: str, urgency: str):
+    """A callback a phone system or a web form logs through the API: callback_log, as the CSR's page does (a repeat
+    is caught and escalated the same way), into the office's triage queue, since no one here owns it yet."""
+    with transaction.atomic():
+        callback = callback_log(job=job, problem=problem, channel=channel, urgency=urgency,
+                                logged_by=integration_account(integration), to_triage=True)
+        notify(
+            users=triage_recipients(),
+            text=f"New callback from {integration.name}: {job.customer.name}, in the triage queue for a CSR to take.",
+            url=callback.get_absolute_url(),
+        )
+    return callback

@@ -31,14 +31,19 @@ def _dispatched_jobs():
     return Job.objects.filter(revisit_for_callbacks__isnull=True).count()
 
 
+def _written(model, *leave_out):
+    # updated_at is when the row was written (the database's clock, servicedesk/triggers.py), not what was written.
+    return [f.attname for f in model._meta.concrete_fields if f.attname not in ("updated_at", *leave_out)]
+
+
 def _snapshot():
     """Every row the demo writes, primary keys included; users by username (their ids come from the database)."""
-    job_columns = [f.attname for f in Job._meta.concrete_fields if f.attname != "lead_technician_id"]
+    job_columns = _written(Job, "lead_technician_id")
     helpers = Job.helpers.through.objects.order_by("job_id", "user__username")
     return {
-        "customers": list(Customer.objects.order_by("pk").values_list()),
-        "sites": list(Site.objects.order_by("pk").values_list()),
-        "equipment": list(Equipment.objects.order_by("pk").values_list()),
+        "customers": list(Customer.objects.order_by("pk").values_list(*_written(Customer))),
+        "sites": list(Site.objects.order_by("pk").values_list(*_written(Site))),
+        "equipment": list(Equipment.objects.order_by("pk").values_list(*_written(Equipment))),
         "jobs": list(Job.objects.order_by("pk").values_list(*job_columns, "lead_technician__username")),
         "helpers": list(helpers.values_list("job_id", "user__username")),
         "staff": list(User.objects.order_by("username").values_list("username", "first_name", "last_name", "is_staff")),

@@ -63,6 +63,9 @@ def kwargs_for(world, name):
         "api:site": {"external_id": "S-1"},
         "api:equipment_item": {"external_id": "E-1"},
         "api:job": {"external_id": "J-1"},
+        "api:callback": {"pk": w.callback.pk},
+        "api:recommendation": {"pk": w.recommendation.pk},
+        "api:follow_up_call": {"pk": w.call.pk},
         "integrations:token_issue": {"pk": w.integration.pk},
         "integrations:token_revoke": {"pk": w.integration.pk, "token_pk": w.api_token.pk},
     }

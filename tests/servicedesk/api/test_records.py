@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -17,6 +16,7 @@ from customers.models import Customer, Job, Site
 from servicedesk.integrations.models import ApiToken
 from tests.factories import CustomerFactory, EquipmentFactory, JobFactory, SiteFactory, TechnicianFactory
 from tests.recommendations.factories import RecommendationFactory
+from tests.servicedesk.api.stamps import set_updated_at
 
 pytestmark = pytest.mark.django_db
 
@@ -169,20 +169,11 @@ def test_a_record_unknown_to_the_dispatch_system_is_404(writer):
     assert writer.get("/api/v1/jobs/J-404").status_code == 404
 
 
-def _touch(model, pk, moment):
-    # The trigger stamps every update with the transaction's time: move the stamp by hand, with SQL the trigger
-    # does not fire for (a direct write of updated_at alone is still an update, so it is done on a copy of time).
-    with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {model._meta.db_table} DISABLE TRIGGER {model._meta.db_table}_touch")
-        cursor.execute(f"UPDATE {model._meta.db_table} SET updated_at = %s WHERE id = %s", [moment, pk])
-        cursor.execute(f"ALTER TABLE {model._meta.db_table} ENABLE TRIGGER {model._meta.db_table}_touch")
-
-
 def test_any_change_moves_a_record_up_the_list_and_updated_since_returns_what_changed(writer):
     old, changed = CustomerFactory(name="Old"), CustomerFactory(name="Changed")
     long_ago = timezone.now() - timedelta(days=3)
-    _touch(Customer, old.pk, long_ago)
-    _touch(Customer, changed.pk, long_ago)
+    set_updated_at(Customer, old.pk, long_ago)
+    set_updated_at(Customer, changed.pk, long_ago)
     since = timezone.now() - timedelta(days=1)
     # A queryset update that does not name updated_at (as many services write) still stamps it.
     Customer.objects.filter(pk=changed.pk).update(notes="Called about the bill.")
@@ -197,7 +188,7 @@ def test_the_cursor_walks_every_record_once_even_when_they_changed_at_the_same_m
     CustomerFactory.create_batch(7)
     moment = timezone.now() - timedelta(hours=1)
     for customer in Customer.objects.all():
-        _touch(Customer, customer.pk, moment)
+        set_updated_at(Customer, customer.pk, moment)
     seen, url, pages = [], "/api/v1/customers/?page_size=3", 0
     while url:
         body = writer.get(url).json()

@@ -1,8 +1,11 @@
 """/api/v1/: every API view is exempt from the login redirect (LoginRequiredMiddleware): a request without a valid
 token or a manager's session gets 401 or 403 from the API itself, as a client expects."""
 
-from django.contrib.auth.decorators import login_not_required
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from . import views
 
@@ -39,4 +42,19 @@ urlpatterns += [
          name="follow_up_calls"),
     path("v1/follow-up-calls/<int:pk>", login_not_required(views.FollowUpCallViewSet.as_view({"get": "retrieve"})),
          name="follow_up_call"),
+]
+
+# The schema, for clients and the two readers; the readers themselves are pages for a manager who is logged in
+# (an anonymous visitor is sent to log in, as on every page).
+urlpatterns += [
+    path("v1/schema/", login_not_required(SpectacularAPIView.as_view()), name="schema"),
+    # DRF marks its views exempt from the login redirect; these two are pages, so they ask for it again.
+    path("v1/docs/", login_required(SpectacularSwaggerSplitView.as_view(
+        url_name="api:schema", template_name="api/swagger_ui.html", title="servicedesk API",
+    )), name="docs"),
+    # Redoc's bundle writes <style> elements as it loads, before it can be handed a nonce: this page alone allows
+    # inline styles. Never inline scripts: its script-src is the strict one (Swagger UI runs under the full policy).
+    path("v1/redoc/", login_required(csp_update({"style-src": [UNSAFE_INLINE]})(
+        SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html", title="servicedesk API")
+    )), name="redoc"),
 ]

@@ -20,7 +20,7 @@ from recommendations.models import Recommendation
 from servicedesk.integrations.models import ApiToken
 from servicedesk.integrations.services import callback_log_from_integration
 
-from . import filters
+from . import filters, schema  # noqa: F401 (schema: the token's security scheme, registered on import)
 from .pagination import UpdatedCursorPagination
 from .serializers import (
     CallbackCreateSerializer,

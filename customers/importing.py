@@ -11,7 +11,8 @@ Rules a manager can rely on:
 - Only the columns the file has are written: an export without a "Notes" column leaves the notes alone.
 
 `plan_import` reads and validates without writing (the preview and `--dry-run`); `apply_import` does the same inside
-one transaction and writes. Both are the one code path for the upload page and the `import_csv` command.
+one transaction and writes. Both are the one code path for the upload page and the `import_csv` command; the API's
+records take the same path from their own reader (customers/upserts.py) through `finish_plan` and `apply_plan`.
 """
 
 import csv
@@ -762,65 +763,12 @@ def plan_import(*, kind, data):
     if plan.errors:
         return plan
     plan.records = _records_from_rows(spec, rows, plan.columns, plan.errors)
-    return _plan(plan)
+    return finish_plan(plan)
 
 
-def plan_records(*, kind, records):
-    """What writing `records` (the API's: dicts of field name -> value, the fields the kind's file columns are,
-    by their keys) would do, without writing: the same checks, choices, aliases and references as a file."""
-    spec = KINDS[kind]
-    plan = ImportPlan(kind=spec, api=True)
-    columns = {column.key: column for column in spec.columns}
-    keys = list(records[0]) if records else []
-    plan.columns = [(columns[key], key, index) for index, key in enumerate(keys) if key in columns]
-    for index, values in enumerate(records):
-        record = Record(row=index, cells=[])
-        unknown = [key for key in values if key not in columns]
-        for key in unknown:
-            plan.errors.append(RowError(index, f"is not a field of {spec.name}", key))
-        if not unknown and set(values) != set(keys):
-            # One set of fields per request, as a file has one header: a field left out is left alone, and
-            # "left out by some records only" would be read as cleared for them.
-            other = sorted(set(values) ^ set(keys))
-            plan.errors.append(RowError(index, f"every record of a request gives the same fields as the first "
-                                               f"(this one differs in: {', '.join(other)})"))
-            continue
-        for column in spec.columns:
-            if column.required and column.key not in values:
-                plan.errors.append(RowError(index, "is required", column.key))
-        if spec is CUSTOMERS and not {"name", "first_name", "last_name"} & values.keys():
-            plan.errors.append(RowError(index, "is required (or first_name and last_name)", "name"))
-        for key, value in values.items():
-            if key in columns:
-                try:
-                    record.raw[key] = _api_text(value)
-                except ValueError as exc:
-                    plan.errors.append(RowError(index, str(exc), key))
-                    record.raw[key] = ""
-        record.raw.update({key: "" for key in keys if key not in record.raw})
-        plan.records.append(record)
-    if plan.errors:
-        plan.errors.sort(key=lambda error: error.row)
-        return plan
-    return _plan(plan)
-
-
-def _api_text(value):
-    """A JSON value as the text a file's cell would hold, for the same parsers: true -> "yes", 12 -> "12"."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return "; ".join(value)
-    raise ValueError("must be text, a number, true or false, or null")
-
-
-def _plan(plan):
+def finish_plan(plan):
+    """The records' values parsed, their references resolved, the checks across fields made, and what writing each
+    would do (new, updated, unchanged): one function per kind, for a file's rows and the API's records alike."""
     spec = plan.kind
     _parse(plan)
     if spec.name in _RESOLVE:
@@ -852,13 +800,6 @@ def apply_import(*, kind, data):
     """Validates and writes the file in one transaction; raises ImportRejected, writing nothing, on any error."""
     with transaction.atomic():
         return apply_plan(plan_import(kind=kind, data=data))
-
-
-def apply_records(*, kind, records):
-    """The API's upsert of one or many records, all or nothing: raises ImportRejected, writing nothing, with every
-    error by record index and field."""
-    with transaction.atomic():
-        return apply_plan(plan_records(kind=kind, records=records))
 
 
 def apply_plan(plan):

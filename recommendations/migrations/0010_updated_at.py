@@ -6,16 +6,32 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-def drop_sqlite_triggers(apps, schema_editor):
-    """SQLite rebuilds a table to add a column, and renaming the rebuilt table fails while another table's trigger
-    names it. The triggers go; the post_migrate handler (servicedesk/triggers.py) puts every declared one back, and
-    recounts, once the migrations are done."""
-    if schema_editor.connection.vendor != "sqlite":
-        return
+def prepare(apps, schema_editor):
+    """Before the tables change. SQLite rebuilds a table to add a column, and renaming the rebuilt table fails while
+    another table's trigger names it: the triggers go, and the post_migrate handler (servicedesk/triggers.py) puts
+    every declared one back, and recounts, once the migrations are done. PostgreSQL alters no table with foreign-key
+    checks still deferred in the transaction (rows written before a migrate in the same transaction): they are run
+    now, and deferred again once the tables are altered (`settle`)."""
     cursor = schema_editor.connection.cursor()
-    cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-    for (name,) in cursor.fetchall():
-        cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+    if schema_editor.connection.vendor == "postgresql":
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    elif schema_editor.connection.vendor == "sqlite":
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+
+
+def settle(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.connection.cursor().execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def drop_touch_triggers(apps, schema_editor):
+    """Migrating back: the triggers that stamp updated_at (servicedesk/triggers.py) go with the column."""
+    cursor = schema_editor.connection.cursor()
+    for table in ['recommendations_recommendation']:
+        on = f" ON {table}" if schema_editor.connection.vendor == "postgresql" else ""
+        cursor.execute(f"DROP TRIGGER IF EXISTS {table}_touch{on}")
 
 
 class Migration(migrations.Migration):
@@ -27,7 +43,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(drop_sqlite_triggers, migrations.RunPython.noop),
+        migrations.RunPython(prepare, settle),
         migrations.AddField(
             model_name='recommendation',
             name='updated_at',
@@ -37,4 +53,6 @@ class Migration(migrations.Migration):
             model_name='recommendation',
             index=models.Index(fields=['updated_at', 'id'], name='recommendation_updated'),
         ),
+        migrations.RunPython(settle, prepare),
+        migrations.RunPython(migrations.RunPython.noop, drop_touch_triggers),
     ]

@@ -14,8 +14,9 @@ from rest_framework.views import APIView
 from callbacks.follow_ups.models import FollowUpCall
 from callbacks.models import Callback
 from callbacks.services import callback_log
-from customers.importing import ImportRejected, apply_records
+from customers.importing import ImportRejected
 from customers.models import Customer, Equipment, Job, Site
+from customers.upserts import apply_records
 from recommendations.models import Recommendation
 from servicedesk.integrations.models import ApiToken
 from servicedesk.integrations.services import callback_log_from_integration

@@ -29,35 +29,45 @@ def integration_list(request):
     return render(request, "integrations/list.html", {"integrations": integrations, "form": form})
 
 
-def _detail(request, integration, token_form, issued=None):
-    tokens = integration.tokens.select_related("created_by", "revoked_by")
+# The token just issued waits in the session (server-side) for the page the issue redirects to, which takes it
+# out: shown once, and a reload neither shows it again nor issues another.
+ISSUED_KEY = "integrations_issued_token"
+
+
+def _detail(request, integration, token_form):
+    tokens = list(integration.tokens.select_related("created_by", "revoked_by"))
+    issued = request.session.pop(ISSUED_KEY, None)
+    if issued is not None:
+        token = next((token for token in tokens if token.pk == issued["pk"]), None)
+        issued = {"token": token, "secret": issued["secret"]} if token is not None else None
     return render(request, "integrations/detail.html", {
         "integration": integration, "tokens": tokens, "token_form": token_form, "issued": issued,
     })
 
 
+@never_cache  # it may show a token itself, once: no browser or proxy may keep a copy
 @roles.role_required(roles.MANAGER)
 def integration_detail(request, pk):
     integration = get_object_or_404(Integration, pk=pk)
     return _detail(request, integration, ApiTokenForm())
 
 
-@never_cache  # the page shows the token itself, once: no browser or proxy may keep a copy
+@never_cache
 @require_POST
 @roles.role_required(roles.MANAGER)
 def token_issue(request, pk):
     integration = get_object_or_404(Integration, pk=pk)
     form = ApiTokenForm(request.POST)
-    issued = None
     if form.is_valid():
         try:
             token, secret = services.api_token_issue(integration=integration, **form.cleaned_data, by=request.user)
         except ValidationError as exc:
             add_errors(form, exc)
         else:
-            issued = {"token": token, "secret": secret}
-            form = ApiTokenForm()
-    return _detail(request, integration, form, issued)
+            request.session[ISSUED_KEY] = {"pk": token.pk, "secret": secret}
+            messages.success(request, f"Token {token.prefix}… issued for {token.label}.")
+            return redirect(integration)
+    return _detail(request, integration, form)
 
 
 @require_POST

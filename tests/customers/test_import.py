@@ -174,6 +174,19 @@ def test_a_job_without_an_end_gets_a_window_that_ends_when_it_starts(imported):
     assert job.scheduled_end == job.scheduled_start and job.customer.external_id == "C-1"
 
 
+def test_an_export_without_an_end_column_updates_the_jobs_it_has_and_keeps_their_ends(imported):
+    # PostgreSQL checks the NOT NULL end of the row an upsert proposes before it sees that the job exists.
+    job = Job.objects.select_related("site").get(external_id="J-1")
+    data = (f"Job ID,Site ID,Scheduled start,Summary\n"
+            f"J-1,{job.site.external_id},{job.scheduled_start.isoformat()},Rewired the thermostat.\n").encode()
+
+    plan = apply_import(kind="jobs", data=data)
+
+    assert plan.counts["updated"] == 1
+    updated = Job.objects.get(pk=job.pk)
+    assert updated.summary == "Rewired the thermostat." and updated.scheduled_end == job.scheduled_end
+
+
 def test_a_technician_is_found_by_user_name_before_e_mail_or_full_name(imported):
     TechnicianFactory(username="hana@example.com", first_name="Hana", last_name="Lee")  # another Hana Lee
     jobs = b"Job ID,Site ID,Start,Technician,Helpers\nJ-9,L-1,2025-04-01 08:00,hlee,helper1\n"

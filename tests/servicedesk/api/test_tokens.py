@@ -20,8 +20,9 @@ def test_a_manager_adds_an_integration_and_its_token_is_shown_once_and_stored_ha
     assert integration.kind == Integration.Kind.HOUSECALL_PRO and integration.created_by == manager
 
     response = client.post(reverse("integrations:token_issue", args=[integration.pk]),
-                           {"label": "nightly sync", "scope": "read_write"})
+                           {"label": "nightly sync", "scope": "read_write"}, follow=True)
     token = ApiToken.objects.get()
+    assert response.redirect_chain == [(integration.get_absolute_url(), 302)]  # a reload issues no second token
     secret = response.context["issued"]["secret"]
     assert secret in response.content.decode()
     assert "no-store" in response["Cache-Control"]

@@ -449,7 +449,8 @@ def target_changes(targets):
     current = urgency_targets()
 
     def hours(within):
-        return f"{within.total_seconds() / 3600:g} hours"
+        count = within.total_seconds() / 3600
+        return f"{count:g} hour{'' if count == 1 else 's'}"
 
     changes = {}
     for urgency, after in targets.items():

@@ -125,7 +125,7 @@ def schedule_follow_up_calls(*, now=None):
 
 def cancel_calls_not_to_make(*, now=None):
     """Due calls to a customer who opted out or is marked do-not-service, or on a job with an open callback, are
-    cancelled (three UPDATEs)."""
+    cancelled (three UPDATEs), each cancellation on the call's trail."""
     now = _now(now)
     due = FollowUpCall.objects.filter(state=State.DUE)
     cancel = partial(calls_update_recorded, action=CallAction.CANCELLED, now=now, state=State.CANCELLED,

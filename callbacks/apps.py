@@ -8,6 +8,7 @@ class CallbacksConfig(AppConfig):
     def ready(self):
         from customers.history import register
 
-        from .history import callback_entries
+        from .history import callback_entries, follow_up_call_entries
 
         register(callback_entries)
+        register(follow_up_call_entries)

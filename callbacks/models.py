@@ -528,6 +528,7 @@ from .follow_ups.models import (  # noqa: E402, F401
     DEFAULT_FOLLOW_UP_DAYS,
     CallAttempt,
     FollowUpCall,
+    FollowUpCallEvent,
     FollowUpCallQuerySet,
     FollowUpRule,
     Referral,

@@ -16,6 +16,7 @@ from customers.services import job_book, job_mark_completed
 from recommendations.models import Risk
 from recommendations.services import recommendation_raise
 from servicedesk import roles
+from servicedesk.audit import setting_changes_record
 from servicedesk.notifications import managers, notify
 
 from .models import (
@@ -27,6 +28,7 @@ from .models import (
     RecoveryStep,
     TrainingItem,
     Triage,
+    Urgency,
     UrgencyTarget,
 )
 
@@ -203,6 +205,7 @@ def callback_schedule_revisit(*, callback, by, technician, start, end=None, help
             lead_technician=technician,
             helpers=helpers,
             no_charge=no_charge,
+            by=by,
             summary=f"Callback revisit for job {original.invoice_number or original.pk}: {callback.problem}",
         )
         callback.revisit_job = revisit
@@ -256,7 +259,7 @@ def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="",
                               "labour_hours", "parts_cost", "resolved_at", "resolved_by", "next_update_due_at"])
         revisit = callback.revisit_job
         if revisit is not None:
-            job_mark_completed(job=revisit, now=now)
+            job_mark_completed(job=revisit, by=by, note=f"Callback #{callback.pk} resolved.", now=now)
         _event(callback, Action.RESOLVED, by=by, at=now, from_state=from_state, to_state=State.RESOLVED,
                note=f"Root cause: {callback.get_root_cause_display()}. {resolution}".strip(), job=revisit)
         if root_cause in Callback.TRAINING_CAUSES:
@@ -485,12 +488,30 @@ def urgency_targets_set(*, targets, by, now=None):
         if revisit_within < first_contact_within:
             raise ValidationError("The revisit cannot be due before the first contact.")
     with transaction.atomic():
+        setting_changes_record(setting="urgency_targets", by=by, now=now, changes=target_changes(targets))
         for urgency, (first_contact_within, revisit_within) in targets.items():
             UrgencyTarget.objects.update_or_create(
                 urgency=urgency,
                 defaults={"first_contact_within": first_contact_within, "revisit_within": revisit_within,
                           "updated_by": by, "updated_at": _now(now)},
             )
+
+
+def target_changes(targets):
+    """{"<urgency>: first contact" or ": revisit": (hours before, hours after)}, for the trail."""
+    current = urgency_targets()
+
+    def hours(within):
+        count = within.total_seconds() / 3600
+        return f"{count:g} hour{'' if count == 1 else 's'}"
+
+    changes = {}
+    for urgency, after in targets.items():
+        label = Urgency(urgency).label
+        for part, before_within, after_within in zip(("first contact", "revisit"), current[urgency], after,
+                                                     strict=True):
+            changes[f"{label}: {part}"] = (hours(before_within), hours(after_within))
+    return changes
 
 
 def _name(user):

@@ -17,6 +17,7 @@ from customers.pagination import CappedPaginator
 from customers.phones import phone_digits
 from customers.services import customer_add
 from servicedesk import roles
+from servicedesk.audit import setting_changes
 from servicedesk.forms import add_errors
 from servicedesk.unchanged import render_unless_unchanged
 
@@ -420,7 +421,8 @@ def urgency_targets(request):
         else:
             messages.error(request, "Nothing was changed: see the form below.")
     updated = UrgencyTarget.objects.select_related("updated_by").order_by("-updated_at").first()
-    return render(request, "callbacks/urgency_targets.html", {"rows": rows, "updated": updated})
+    return render(request, "callbacks/urgency_targets.html", {"rows": rows, "updated": updated,
+                                                              "changes": setting_changes("urgency_targets")})
 
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Job
+from servicedesk.audit import Via
 
 
 class FollowUpRule(models.Model):
@@ -218,3 +219,28 @@ DEFAULT_FOLLOW_UP_DAYS = {
     # The callback's closure call is that conversation.
     Job.Kind.CALLBACK_REVISIT: None,
 }
+
+
+class FollowUpCallEvent(models.Model):
+    """Who had a follow-up call and when it left the queue: claimed by a CSR, released back to the queue (a lease
+    that lapsed), cancelled (and why). The attempts are their own record (CallAttempt). Never edited or deleted."""
+
+    class Action(models.TextChoices):
+        CLAIMED = "claimed", "Claimed"
+        RELEASED = "released", "Released to the queue"
+        CANCELLED = "cancelled", "Cancelled"
+
+    call = models.ForeignKey(FollowUpCall, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    at = models.DateTimeField(default=timezone.now)
+    # Nobody for what a beat sweep did.
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    via = models.CharField(max_length=10, choices=Via.choices, default=Via.PAGE)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["call", "at"], name="follow_up_call_event_call_at")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"

@@ -6,6 +6,7 @@ at once get different calls, and a claim is a lease that the release sweep hands
 """
 
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,11 +20,14 @@ from customers.services import customer_add_referral, customer_opt_out_of_contac
 from recommendations.models import Risk
 from recommendations.services import recommendation_raise
 from servicedesk import roles
+from servicedesk.audit import Via, setting_changes_record
 from servicedesk.bulk import insert_from_select
 
 from ..models import Callback, Urgency
 from ..services import callback_log
 from .models import DEFAULT_FOLLOW_UP_DAYS, CallAttempt, FollowUpCall, FollowUpRule, Referral
+from .trail import Action as CallAction
+from .trail import call_event_record, calls_update_recorded
 
 State = FollowUpCall.State
 Outcome = FollowUpCall.Outcome
@@ -48,10 +52,21 @@ def follow_up_rules_set(*, rules, by, now=None):
         if days is not None and not 0 <= days <= 365:
             raise ValidationError("Days after completion must be between 0 and 365, or empty for no call.")
     with transaction.atomic():
+        setting_changes_record(setting="follow_up_rules", by=by, now=now, changes=rule_changes(rules))
         for kind, days in rules.items():
             FollowUpRule.objects.update_or_create(
                 job_kind=kind, defaults={"days_after": days, "updated_by": by, "updated_at": _now(now)}
             )
+
+
+def rule_changes(rules):
+    """{job kind: (days before, days after)} as a manager reads them, for the trail."""
+    current = follow_up_rules()
+
+    def days(value):
+        return "no call" if value is None else f"{value} days after"
+
+    return {Job.Kind(kind).label: (days(current.get(kind)), days(value)) for kind, value in rules.items()}
 
 
 # --- the sweeps -----------------------------------------------------------------------------------------------------
@@ -110,25 +125,24 @@ def schedule_follow_up_calls(*, now=None):
 
 def cancel_calls_not_to_make(*, now=None):
     """Due calls to a customer who opted out or is marked do-not-service, or on a job with an open callback, are
-    cancelled (three UPDATEs)."""
+    cancelled (three UPDATEs), each cancellation on the call's trail."""
     now = _now(now)
     due = FollowUpCall.objects.filter(state=State.DUE)
-    opted_out = due.filter(customer__contact_opt_out=True).update(
-        state=State.CANCELLED, cancel_reason="Customer opted out of contact.", completed_at=now
-    )
-    let_go = due.filter(customer__do_not_service=True).update(
-        state=State.CANCELLED, cancel_reason="Customer is marked do-not-service.", completed_at=now
-    )
-    in_callback = due.filter(_open_callback_on_job()).update(
-        state=State.CANCELLED, cancel_reason="A callback on the job is open: that conversation is the callback's.",
-        completed_at=now,
+    cancel = partial(calls_update_recorded, action=CallAction.CANCELLED, now=now, state=State.CANCELLED,
+                     completed_at=now)
+    opted_out = cancel(due.filter(customer__contact_opt_out=True), cancel_reason="Customer opted out of contact.")
+    let_go = cancel(due.filter(customer__do_not_service=True), cancel_reason="Customer is marked do-not-service.")
+    in_callback = cancel(
+        due.filter(_open_callback_on_job()),
+        cancel_reason="A callback on the job is open: that conversation is the callback's.",
     )
     return opted_out + let_go + in_callback
 
 
 def release_abandoned_claims(*, now=None):
-    """Claims whose lease lapsed (the CSR closed the tab, went home) go back to the queue, in one UPDATE."""
-    return FollowUpCall.objects.abandoned(_now(now)).update(state=State.DUE, claimed_by=None, claimed_until=None)
+    """Claims whose lease lapsed (the CSR closed the tab, went home) go back to the queue, each recorded."""
+    return calls_update_recorded(FollowUpCall.objects.abandoned(_now(now)), action=CallAction.RELEASED, now=now,
+                                 note="The claim lapsed.", state=State.DUE, claimed_by=None, claimed_until=None)
 
 
 # --- the queue ------------------------------------------------------------------------------------------------------
@@ -158,6 +172,7 @@ def call_claim_next(*, by, now=None):
         call.claimed_by = by
         call.claimed_until = _lease(now)
         call.save(update_fields=["state", "claimed_by", "claimed_until"])
+        call_event_record(call=call, action=CallAction.CLAIMED, by=by, now=now)
     return call
 
 
@@ -216,9 +231,12 @@ def call_record_attempt(*, call, by, outcome, note="", issues="", expectations_m
             fields += ["issues", "expectations_met", "anything_else", "would_refer", "satisfaction"]
         call.save(update_fields=fields)
         if outcome == Outcome.DO_NOT_CALL:
-            customer_opt_out_of_contact(customer_id=call.customer_id, now=now)
-            FollowUpCall.objects.filter(customer=call.customer_id, state=State.DUE).exclude(pk=call.pk).update(
-                state=State.CANCELLED, cancel_reason="Customer asked not to be called.", completed_at=now
+            customer_opt_out_of_contact(customer_id=call.customer_id, by=by, now=now,
+                                        note=f"Asked on follow-up call #{call.pk}.")
+            calls_update_recorded(
+                FollowUpCall.objects.filter(customer=call.customer_id, state=State.DUE).exclude(pk=call.pk),
+                action=CallAction.CANCELLED, by=by, via=Via.PAGE, now=now,
+                state=State.CANCELLED, cancel_reason="Customer asked not to be called.", completed_at=now,
             )
     return call
 

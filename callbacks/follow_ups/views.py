@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from recommendations.models import Recommendation
 from servicedesk import roles
+from servicedesk.audit import setting_changes
 from servicedesk.forms import add_errors
 
 from . import services
@@ -182,4 +183,5 @@ def follow_up_rules(request):
             else:
                 messages.success(request, "Follow-up call rules saved. Calls already scheduled keep their time.")
                 return redirect("callbacks:call_rules")
-    return render(request, "follow_ups/call_rules.html", {"form": form, "can_edit": can_edit})
+    return render(request, "follow_ups/call_rules.html", {"form": form, "can_edit": can_edit,
+                                                         "changes": setting_changes("follow_up_rules")})

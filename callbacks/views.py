@@ -124,6 +124,8 @@ def _job_choices(request, customer):
         found = None
         listed = list(jobs[:RECENT_JOBS])
     picked = job_to_preselect(customer, job_id=_id(request.GET.get("job")), site_id=_id(request.GET.get("site")))
+    if found is not None and picked not in listed:
+        picked = None  # the CSR is looking for another job: list only what the search found
     job_search = {
         "query": job_query,
         "count": jobs.count(),

@@ -137,3 +137,14 @@ def test_the_log_page_for_a_customer_is_a_fixed_number_of_queries(client_for, cs
     # unread count
     with django_assert_num_queries(10):
         client.get(reverse("callbacks:new"), {"customer": site.customer.pk})
+
+
+def test_a_job_search_lists_only_what_it_found(client_for, csr):
+    site = SiteFactory()
+    old = _job(site, days_ago=90, summary="Flushed the water heater")
+    _job(site, days_ago=1)
+
+    found = client_for(csr).get(reverse("callbacks:new"), {"customer": site.customer.pk, "job_q": "water heater"},
+                                headers={**HTMX, "HX-Target": "job-choices"})
+
+    assert [job.pk for job in found.context["form"].jobs] == [old.pk]

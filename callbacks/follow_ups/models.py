@@ -46,6 +46,10 @@ class FollowUpCallQuerySet(models.QuerySet):
     def claimed_by(self, user, now=None):
         return self.filter(state=FollowUpCall.State.CLAIMED, claimed_by=user, claimed_until__gt=now or timezone.now())
 
+    def held_by(self, user):
+        """Claimed by `user`, lease lapsed or not: until the release sweep or someone else takes it, it is theirs."""
+        return self.filter(state=FollowUpCall.State.CLAIMED, claimed_by=user)
+
     def abandoned(self, now=None):
         return self.filter(state=FollowUpCall.State.CLAIMED, claimed_until__lte=now or timezone.now())
 
@@ -89,6 +93,8 @@ class FollowUpCall(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # Since when the holder has been on it: the page tells a second CSR who is on the call and since when.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True, db_default="")
     # The script's answers (seed 002), recorded when the customer was reached.
@@ -164,6 +170,11 @@ class FollowUpCall(models.Model):
     @property
     def may_ask_for_review(self):
         return self.outcome == self.Outcome.REACHED and (self.satisfaction or 0) >= 4
+
+    def is_held_by_other(self, user, now=None):
+        """Someone else is on this call and their lease still runs."""
+        return (self.state == self.State.CLAIMED and self.claimed_by_id != user.pk
+                and self.claimed_until > (now or timezone.now()))
 
     def is_overdue(self, now=None):
         return self.is_open and self.next_attempt_at < (now or timezone.now())

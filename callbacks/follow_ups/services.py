@@ -9,10 +9,12 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from customers.models import Job
 from customers.phones import phone_digits
@@ -142,7 +144,8 @@ def cancel_calls_not_to_make(*, now=None):
 def release_abandoned_claims(*, now=None):
     """Claims whose lease lapsed (the CSR closed the tab, went home) go back to the queue, each recorded."""
     return calls_update_recorded(FollowUpCall.objects.abandoned(_now(now)), action=CallAction.RELEASED, now=now,
-                                 note="The claim lapsed.", state=State.DUE, claimed_by=None, claimed_until=None)
+                                 note="The claim lapsed.", state=State.DUE, claimed_by=None, claimed_until=None,
+                                 claimed_at=None)
 
 
 # --- the queue ------------------------------------------------------------------------------------------------------
@@ -150,6 +153,22 @@ def release_abandoned_claims(*, now=None):
 
 def _lease(now):
     return now + timedelta(minutes=settings.FOLLOW_UP_CALL_CLAIM_MINUTES)
+
+
+def _one_call_at_a_time(by):
+    """Lock the CSR's own user row for the rest of the transaction: their claims then run one after another, so
+    "Next call" pressed twice at once (a double click, two tabs) finds the first press's call instead of taking a
+    second one. Other CSRs' claims do not wait on it."""
+    list(get_user_model().objects.select_for_update().filter(pk=by.pk).values_list("pk", flat=True))
+
+
+def _claim(call, by, now):
+    call.state = State.CLAIMED
+    call.claimed_by = by
+    call.claimed_at = now
+    call.claimed_until = _lease(now)
+    call.save(update_fields=["state", "claimed_by", "claimed_at", "claimed_until"])
+    call_event_record(call=call, action=CallAction.CLAIMED, by=by, now=now)
 
 
 def call_claim_next(*, by, now=None):
@@ -160,7 +179,8 @@ def call_claim_next(*, by, now=None):
     """
     now = _now(now)
     with transaction.atomic():
-        mine = FollowUpCall.objects.claimed_by(by, now).select_for_update().order_by("pk").first()
+        _one_call_at_a_time(by)
+        mine = FollowUpCall.objects.held_by(by).select_for_update().order_by("pk").first()
         if mine is not None:
             mine.claimed_until = _lease(now)
             mine.save(update_fields=["claimed_until"])
@@ -168,11 +188,47 @@ def call_claim_next(*, by, now=None):
         call = FollowUpCall.objects.in_queue(now).select_for_update(skip_locked=True).first()
         if call is None:
             return None
-        call.state = State.CLAIMED
-        call.claimed_by = by
-        call.claimed_until = _lease(now)
-        call.save(update_fields=["state", "claimed_by", "claimed_until"])
-        call_event_record(call=call, action=CallAction.CLAIMED, by=by, now=now)
+        _claim(call, by, now)
+    return call
+
+
+def call_claim(*, call, by, now=None):
+    """Open a call from the list: `by` takes it if it is free (nobody on it, or the holder's lease lapsed).
+
+    Returns the call as it is now: held by `by`, still held by someone else (`claimed_by`, since `claimed_at`), or
+    no longer open. A CSR holds one call at a time: with another call in hand this refuses, naming that call.
+    """
+    now = _now(now)
+    with transaction.atomic():
+        _one_call_at_a_time(by)
+        call = FollowUpCall.objects.select_for_update(of=("self",)).select_related("claimed_by").get(pk=call.pk)
+        if not call.is_open or call.is_held_by_other(by, now):
+            return call
+        if call.state == State.CLAIMED and call.claimed_by_id == by.pk:
+            call.claimed_until = _lease(now)
+            call.save(update_fields=["claimed_until"])
+            return call
+        other = FollowUpCall.objects.held_by(by).exclude(pk=call.pk).select_related("customer").first()
+        if other is not None:
+            raise ValidationError(
+                f"You are on the call with {other.customer.name}: record it or hand it back before taking another."
+            )
+        _claim(call, by, now)
+    return call
+
+
+def call_release(*, call, by, now=None):
+    """`by` hands the call they hold back to the queue, untouched (they will not make it now)."""
+    with transaction.atomic():
+        call = _locked(call)
+        if call.state != State.CLAIMED or call.claimed_by_id != by.pk:
+            raise ValidationError("You are not on this call.")
+        call.state = State.DUE
+        call.claimed_by = None
+        call.claimed_until = None
+        call.claimed_at = None
+        call.save(update_fields=["state", "claimed_by", "claimed_until", "claimed_at"])
+        call_event_record(call=call, action=CallAction.RELEASED, by=by, now=now, note="Handed back to the queue.")
     return call
 
 
@@ -183,9 +239,16 @@ def _locked(call):
 def _check_may_record(call, by, now):
     if not call.is_open:
         raise ValidationError(f"This call is already {call.get_state_display().lower()}.")
-    if call.state == State.CLAIMED and call.claimed_by_id != by.pk and call.claimed_until > now:
-        name = call.claimed_by.get_full_name() or call.claimed_by.username
-        raise ValidationError(f"{name} is on this call right now.")
+    if call.is_held_by_other(by, now):
+        raise ValidationError(f"{call_holder(call)} is on this call: only the person on a call records it.")
+
+
+def call_holder(call):
+    """"Carla Reyes (since 2:05 PM)": who is on the call and since when, as the page and the refusal say it."""
+    name = call.claimed_by.get_full_name() or call.claimed_by.username
+    if call.claimed_at is None:  # claimed before the time of a claim was kept
+        return name
+    return f"{name} (since {date_format(timezone.localtime(call.claimed_at), 'g:i A')})"
 
 
 def retry_gap(attempts):
@@ -212,7 +275,8 @@ def call_record_attempt(*, call, by, outcome, note="", issues="", expectations_m
         call.outcome = outcome
         call.claimed_by = None
         call.claimed_until = None
-        fields = ["attempts", "outcome", "claimed_by", "claimed_until", "state"]
+        call.claimed_at = None
+        fields = ["attempts", "outcome", "claimed_by", "claimed_until", "claimed_at", "state"]
         if outcome in FollowUpCall.RETRY_OUTCOMES and call.attempts < settings.FOLLOW_UP_CALL_MAX_ATTEMPTS:
             call.state = State.DUE
             call.next_attempt_at = now + retry_gap(call.attempts)

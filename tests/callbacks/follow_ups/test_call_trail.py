@@ -31,6 +31,17 @@ def test_claiming_the_next_call_is_recorded_with_the_csr(csr):
     assert _trail(call) == [(Action.CLAIMED, Via.PAGE, csr.pk, "")]
 
 
+def test_opening_a_call_from_the_list_and_handing_it_back_are_recorded(csr):
+    call = FollowUpCallFactory()
+
+    calls.call_claim(call=call, by=csr)
+    calls.call_claim(call=call, by=csr)  # opened again by the one on it: the claim goes on, not a second one
+    calls.call_release(call=call, by=csr)
+
+    assert _trail(call) == [(Action.CLAIMED, Via.PAGE, csr.pk, ""),
+                            (Action.RELEASED, Via.PAGE, csr.pk, "Handed back to the queue.")]
+
+
 def test_a_lapsed_claim_released_by_the_sweep_is_recorded(csr):
     call = FollowUpCallFactory()
     calls.call_claim_next(by=csr, now=timezone.now() - timedelta(hours=1))

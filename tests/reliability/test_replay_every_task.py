@@ -72,13 +72,16 @@ def _failing_at(k):
 
 
 SCHEDULED = sorted({entry["task"] for entry in BEAT_SCHEDULE.values()})
+# Tasks enqueued after a commit, not by beat: a staff notification's e-mail (tests/servicedesk/test_notifications.py
+# sends it twice and once after the server failed); what it leaves unsent is the resend sweep's, replayed here.
+ENQUEUED = ["servicedesk.notifications.send_notification_emails"]
 
 
 def test_every_task_of_the_project_is_replayed_here(db):
     """A new task needs a row in tests/reliability/scenario.py: what one run of it must change."""
     assert sorted(everything_due()) == SCHEDULED
-    assert project_tasks() == SCHEDULED, "tasks without a replay scenario: " + ", ".join(
-        sorted(set(project_tasks()) - set(SCHEDULED)))
+    assert project_tasks() == sorted(SCHEDULED + ENQUEUED), "tasks without a replay scenario: " + ", ".join(
+        sorted(set(project_tasks()) - set(SCHEDULED + ENQUEUED)))
 
 
 @pytest.mark.parametrize("name", SCHEDULED)

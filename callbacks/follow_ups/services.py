@@ -283,15 +283,3 @@ def call_record_referral(*, call, by, name, phone, note="", now=None):
         )
         return Referral.objects.create(call=call, referred_customer=customer, name=name[:200], phone=phone[:40],
                                        note=note, by=by, at=now)
-
-
-def call_request_review(*, call, by, now=None):
-    """Ask for an online review, only of a satisfied customer (4 or 5): never of an unhappy one."""
-    with transaction.atomic():
-        call = _reached(call)
-        if not call.may_ask_for_review:
-            raise ValidationError("A review is asked only of a satisfied customer (4 or 5 out of 5).")
-        if call.review_requested_at is None:
-            call.review_requested_at = _now(now)
-            call.save(update_fields=["review_requested_at"])
-    return call

@@ -96,7 +96,7 @@ ACTION_FIELDS = {
     "lockout_unlock": ["username", "ip_address"],
 }
 # Buttons with no input: only "never a server error" applies (what they answer is the URL matrix's business).
-NO_INPUT = {"logout", "callbacks:call_next", "callbacks:call_review", "notifications_read", "notification_open",
+NO_INPUT = {"logout", "callbacks:call_next", "notifications_read", "notification_open",
             "public:unsubscribe"}
 # Who posts each form: the role that uses it at work; the office for the rest; no one logged in for public pages.
 POSTED_BY = {

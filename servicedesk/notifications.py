@@ -28,7 +28,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import DateTimeField, Value
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -120,6 +120,28 @@ def remind(source, *, recipient, key, text, url, kind, now=None, bodies=None):
     if ids:
         transaction.on_commit(lambda: send_emails(ids, bodies=bodies))
     return ids
+
+
+def write_once(notifications):
+    """Insert unsaved Notification objects, skipping any whose key exists; returns the ids of those inserted. One
+    statement (INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id, alike on PostgreSQL and SQLite 3.35+): a sweep
+    that derived its digests in Python writes them as safely as `remind` does."""
+    if not notifications:
+        return []
+    quote = connection.ops.quote_name
+    columns = ["recipient_id", "kind", "text", "url", "key", "created_at"]
+    fields = [Notification._meta.get_field(column.removesuffix("_id")) for column in columns]
+    rows, params = [], []
+    for notification in notifications:
+        rows.append("(" + ", ".join(["%s"] * len(columns)) + ")")
+        params += [field.get_db_prep_save(getattr(notification, field.attname), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(Notification._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+            f"VALUES {', '.join(rows)} ON CONFLICT ({quote('key')}) DO NOTHING RETURNING {quote('id')}",
+            params,
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 # What a mail server answers about one message (its address, its sender or its content) while still taking others,
@@ -268,11 +290,23 @@ def context_processor(request):
     return {"unread_notifications": SimpleLazyObject(lambda: unread_badge(user))}
 
 
+def grouped(notifications):
+    """The inbox's entries: the notifications one sweep run wrote for one person (same kind, same moment) as one
+    group, as their e-mail was one digest; anything else alone. [(first, [all of the group])...], newest first."""
+    groups = []
+    for notification in notifications:
+        if groups and (groups[-1][0].kind, groups[-1][0].created_at) == (notification.kind, notification.created_at):
+            groups[-1][1].append(notification)
+        else:
+            groups.append((notification, [notification]))
+    return groups
+
+
 @roles.role_required(*roles.ALL_ROLES)
 def notification_list(request):
     notifications = Notification.objects.filter(recipient=request.user)
     page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "partials/notifications_page.html", {"page": page})
+    return render(request, "partials/notifications_page.html", {"page": page, "groups": grouped(page)})
 
 
 @roles.role_required(*roles.ALL_ROLES)

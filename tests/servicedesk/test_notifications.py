@@ -2,6 +2,7 @@
 
 import email
 import email.policy
+import re
 import socket
 from datetime import timedelta
 
@@ -267,3 +268,18 @@ def test_several_notifications_for_one_person_in_one_batch_are_one_e_mail(csr, d
     assert message.subject.startswith("[servicedesk] 3 new notifications")
     assert message.body.count("overdue") == 3
     assert "http://localhost:8000/notifications/" in message.body
+
+
+def test_the_inbox_groups_one_sweep_runs_notifications_for_a_person_as_one_entry(client_for, csr):
+    for _ in range(3):
+        _overdue_callback(csr)
+    reminders.remind_callback_owners()
+    Notification.objects.create(recipient=csr, kind=Kind.ASSIGNMENT, text="Callback #9 handed to you")
+
+    page = client_for(csr).get(reverse("notifications")).content.decode()
+
+    assert page.count('class="list-group-item notification-group"') == 1
+    assert "3 notifications: Overdue: callback #" in page and "and 2 more" in page
+    assert page.count("Callback #9 handed to you") == 1
+    # Each one still opens on its own from inside the group.
+    assert len(re.findall(r'action="/notifications/\d+/', page)) == 4

@@ -25,6 +25,7 @@ from servicedesk import roles
 from servicedesk.bulk import insert_from_select
 from servicedesk.notifications import send_each, subject_line
 
+from .import_notes import history_jobs
 from .models import CompanySettings, Job, ReviewRequest, ReviewRequestSettings
 
 Skipped = ReviewRequest.Skipped
@@ -49,16 +50,26 @@ def review_requests_configure(*, by, review_url, days_after, channel, cooldown_d
 def fallen_due(config, now):
     """Completed visits whose request has fallen due and is not decided yet.
 
-    A visit entered after its request would have fallen due (history brought in by the import) is never asked:
-    that visit was the old system's to follow up, and asking every imported customer at once is a flood.
+    An imported visit whose request would have fallen due before the import (history) is never asked: that visit
+    was the old system's to follow up, and asking every imported customer at once is a flood.
     """
     after = timedelta(days=config.days_after)
     return (
         Job.objects.filter(status=Job.Status.COMPLETED, completed_at__lte=now - after,
                            completed_at__gt=now - after - WINDOW)
-        .filter(completed_at__gt=F("created_at") - after)
+        .filter(Q(external_id__isnull=True) | Q(completed_at__gt=F("created_at") - after))
         .exclude(Exists(ReviewRequest.objects.filter(job=OuterRef("pk"))))
     )
+
+
+def import_note(plan, now):
+    """The import preview's word on review requests for the history a jobs file brings in."""
+    days = ReviewRequestSettings.current().days_after
+    count = history_jobs(plan, now, lambda kind: days)
+    if count:
+        return (f"{count:,} of the new jobs were completed more than {days} days before this import: their customers "
+                "get no review request for them (a review request is sent only for visits from now on).")
+    return None
 
 
 def _why_skipped(config, due, now):

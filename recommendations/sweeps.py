@@ -69,11 +69,13 @@ def _remind_once(due, *, stamp, one, many, kind, now, to=None):
 
     A person with one row gets it by name, keyed by `one(row)`'s key plus their id, so a reminder already sent under
     that key (before the stamp existed, or by a concurrent sweep) is not sent twice; a person with several gets
-    `many(count)`'s digest. Rows another transaction holds are skipped (SKIP LOCKED) rather than waited for, and
-    left unstamped for the next run. A fixed number of statements, however many rows are due.
+    `many(count)`'s digest. A fixed number of statements, however many rows are due.
+
+    Rows another transaction holds are waited for, not skipped: two runs at once must not split the rows between
+    them, or a person would get two digests of one day's leads. The second run then finds them stamped.
     """
     quote = connection.ops.quote_name
-    fresh = due.filter(not_yet_reminded(stamp)).order_by().values("pk").select_for_update(skip_locked=True)
+    fresh = due.filter(not_yet_reminded(stamp)).order_by("pk").values("pk").select_for_update()
     claim_sql, claim_params = fresh.query.sql_with_params()
     customers = quote(Recommendation._meta.get_field("customer").related_model._meta.db_table)
     users = quote(Recommendation._meta.get_field("owner").related_model._meta.db_table)

@@ -563,7 +563,6 @@ class ReviewRequest(models.Model):
         DO_NOT_SERVICE = "do_not_service", "the customer is marked do-not-service"
         NO_ADDRESS = "no_address", "no e-mail address on record"
         PAUSED = "paused", "review requests were paused by a manager"
-        NO_LINK = "no_link", "no review link was set"
         COOLDOWN = "cooldown", "already asked within the cooldown"
 
     job = models.OneToOneField(Job, on_delete=models.PROTECT, related_name="review_request")

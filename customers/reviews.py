@@ -81,8 +81,6 @@ def _why_skipped(config, due, now):
     ]
     if config.paused:
         reasons.append(When(pk__isnull=False, then=Value(Skipped.PAUSED)))
-    if not config.review_url:
-        reasons.append(When(pk__isnull=False, then=Value(Skipped.NO_LINK)))
     asked_lately = ReviewRequest.objects.filter(
         customer=OuterRef("customer"), skipped="", created_at__gt=now - timedelta(days=config.cooldown_days)
     )
@@ -102,6 +100,10 @@ def send_review_requests(*, now=None):
     e-mail the ones asked. Returns how many visits were decided."""
     now = now or timezone.now()
     config = ReviewRequestSettings.current()
+    if not config.review_url:
+        # Nothing to send yet: visits wait (within the window) rather than being skipped, so a company that sets its
+        # link today asks the customers of the last days too.
+        return 0
     with transaction.atomic():
         due = fallen_due(config, now)
         decided = due.annotate(review_skipped=_why_skipped(config, due, now))

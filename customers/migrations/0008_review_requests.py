@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('channel', models.CharField(choices=[('email', 'E-mail')], max_length=10)),
                 ('address', models.CharField(blank=True, db_default='', max_length=254, verbose_name='sent to')),
-                ('skipped', models.CharField(blank=True, choices=[('opted_out', 'the customer opted out of contact'), ('do_not_service', 'the customer is marked do-not-service'), ('no_address', 'no e-mail address on record'), ('paused', 'review requests were paused by a manager'), ('no_link', 'no review link was set'), ('cooldown', 'already asked within the cooldown')], db_default='', max_length=20)),
+                ('skipped', models.CharField(blank=True, choices=[('opted_out', 'the customer opted out of contact'), ('do_not_service', 'the customer is marked do-not-service'), ('no_address', 'no e-mail address on record'), ('paused', 'review requests were paused by a manager'), ('cooldown', 'already asked within the cooldown')], db_default='', max_length=20)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='decided at')),
                 ('emailed_at', models.DateTimeField(blank=True, null=True)),
                 ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='review_requests', to='customers.customer')),

@@ -201,3 +201,19 @@ def test_the_leave_behind_shows_the_review_link_to_every_customer(client_for, cs
         page = client_for(csr).get(reverse("public:leave_behind", args=[visit.pk])).content.decode()
 
         assert REVIEW_URL in page
+
+
+def test_without_a_review_link_visits_wait_and_are_asked_once_the_link_is_set(
+    review_link, django_capture_on_commit_callbacks
+):
+    review_link.review_url = ""
+    review_link.save()
+    visit = _visit(days_ago=4)
+
+    assert _run(django_capture_on_commit_callbacks) == 0
+    assert not ReviewRequest.objects.exists()
+
+    review_link.review_url = REVIEW_URL
+    review_link.save()
+    assert _run(django_capture_on_commit_callbacks) == 1
+    assert ReviewRequest.objects.get(job=visit).was_asked and len(mail.outbox) == 1

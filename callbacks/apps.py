@@ -6,9 +6,12 @@ class CallbacksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from customers import import_notes
         from customers.history import register
 
+        from .follow_ups.services import import_note
         from .history import callback_entries, follow_up_call_entries
 
         register(callback_entries)
         register(follow_up_call_entries)
+        import_notes.register(import_note)

@@ -57,3 +57,25 @@ class AbusiveCallForm(forms.Form):
         label="I warned the customer before ending the call", required=False,
     )
     what_happened = forms.CharField(label="What happened", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReviewRequestSettingsForm(forms.ModelForm):
+    """How the company asks for reviews; validation only (customers/reviews.py writes)."""
+
+    review_url = forms.URLField(
+        label="Review link", required=False, assume_scheme="https",
+        help_text="Where customers leave a review (Google, Yelp...). No link, no request.",
+    )
+
+    class Meta:
+        from .models import ReviewRequestSettings
+
+        model = ReviewRequestSettings
+        fields = ["review_url", "days_after", "channel", "cooldown_days", "paused"]
+        help_texts = {"channel": "Texts join once texting exists."}
+
+    def clean_days_after(self):
+        days = self.cleaned_data["days_after"]
+        if days > 60:
+            raise forms.ValidationError("At most 60 days: later than that the visit is forgotten.")
+        return days

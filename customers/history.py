@@ -11,6 +11,7 @@ from heapq import merge
 from itertools import islice
 
 from django.db import models
+from django.utils import timezone
 
 _providers = []
 
@@ -41,8 +42,14 @@ def customer_history(customer, *, limit=100):
 def job_entries(customer, *, limit):
     from .models import Job
 
-    jobs = customer.jobs.select_related("site", "lead_technician").order_by("-scheduled_start")[:limit]
+    # The review request rides along (one per job): the history shows who was asked and who was not, and why.
+    jobs = customer.jobs.select_related(
+        "site", "lead_technician", "review_request", "review_request__technician"
+    ).order_by("-scheduled_start")[:limit]
     for job in jobs:
+        request = getattr(job, "review_request", None)
+        if request is not None:
+            yield review_request_entry(request, job)
         when = job.completed_at or job.scheduled_start
         title = f"{job.get_kind_display()} — {job.get_status_display().lower()}"
         technician = job.lead_technician.get_full_name() if job.lead_technician else ""
@@ -95,6 +102,20 @@ def consent_entries(customer, *, limit):
             detail=event.note,
             people=[_person(event.by)] if event.by_id else [],
         )
+
+
+def review_request_entry(request, job):
+    if request.was_asked:
+        title = f"Review link sent by {request.get_channel_display().lower()} to {request.address}"
+        badge = "" if request.emailed_at else "Not sent yet"
+    else:
+        title = f"Review request skipped: {request.get_skipped_display()}"
+        badge = "Skipped"
+    return HistoryEntry(
+        when=request.created_at, kind="review", title=title, url=job.get_absolute_url(),
+        detail=f"After the visit of {timezone.localtime(job.completed_at):%b %-d, %Y}", badge=badge,
+        people=[request.technician.get_full_name() or request.technician.username] if request.technician else [],
+    )
 
 
 def relationship_entries(customer, *, limit):

@@ -559,3 +559,93 @@ class AbusiveCall(models.Model):
 
     def __str__(self):
         return f"Call ended for abuse, {self.customer}, {self.ended_at:%Y-%m-%d}"
+
+
+# --- review requests (issue 18) -----------------------------------------------------------------------------------
+
+
+class ReviewRequestSettings(models.Model):
+    """The one row of how the company asks for online reviews; managers edit it (customers/reviews.py sends).
+
+    The rule never looks at a rating or a complaint: asking only the satisfied is "review gating", which Google's
+    policy forbids and the FTC's 2024 rule on review suppression targets. Everyone is asked, after every completed
+    visit, unless consent, the cooldown or a manager's pause says no.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"  # texts join once texting exists
+
+    review_url = models.URLField(
+        "review link", blank=True, help_text="Where customers leave a review (Google, Yelp...). No link, no request."
+    )
+    days_after = models.PositiveSmallIntegerField(
+        "days after the visit", default=1, help_text="A day lets the work prove itself before the customer is asked."
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    cooldown_days = models.PositiveSmallIntegerField(
+        "cooldown (days)", default=180, help_text="A customer asked within this many days is not asked again."
+    )
+    paused = models.BooleanField(
+        "paused", default=False, help_text="While paused, each visit's request is skipped, with the reason recorded."
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "review request settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="review_request_settings_single_row"),
+            models.CheckConstraint(condition=Q(days_after__lte=60), name="review_request_days_after_at_most_60"),
+        ]
+
+    def __str__(self):
+        return "Review request settings"
+
+    @classmethod
+    def current(cls):
+        """The saved row, or the defaults unsaved (reading a page never writes)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+
+class ReviewRequest(models.Model):
+    """A completed visit's review request: asked (who, when, through which channel, the visit's technician) or
+    skipped, with why. One per job: the unique job is what makes the sweep safe to run twice."""
+
+    class Skipped(models.TextChoices):
+        OPTED_OUT = "opted_out", "the customer opted out of contact"
+        DO_NOT_SERVICE = "do_not_service", "the customer is marked do-not-service"
+        NO_ADDRESS = "no_address", "no e-mail address on record"
+        PAUSED = "paused", "review requests were paused by a manager"
+        COOLDOWN = "cooldown", "already asked within the cooldown"
+
+    job = models.OneToOneField(Job, on_delete=models.PROTECT, related_name="review_request")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="review_requests")
+    technician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The visit's lead technician.",
+    )
+    channel = models.CharField(max_length=10, choices=ReviewRequestSettings.Channel.choices)
+    address = models.CharField("sent to", max_length=254, blank=True, db_default="")
+    skipped = models.CharField(max_length=20, choices=Skipped.choices, blank=True, db_default="")
+    created_at = models.DateTimeField("decided at", default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The cooldown: when was this customer last asked.
+            models.Index(fields=["customer", "-created_at"], name="review_request_asked",
+                         condition=Q(skipped="")),
+            # The sweep's sending step: asked, not e-mailed yet.
+            models.Index(fields=["created_at"], name="review_request_unsent",
+                         condition=Q(skipped="", emailed_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"Review request for job #{self.job_id}: {'asked' if self.was_asked else 'skipped'}"
+
+    @property
+    def was_asked(self):
+        return not self.skipped

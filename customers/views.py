@@ -19,6 +19,7 @@ from .events import job_events
 from .filters import CustomerFilter, JobFilter
 from .forms import AbusiveCallForm, DecisionForm, ImportConfirmForm, ImportForm, LiftForm, ProposeForm
 from .history import customer_history, do_not_service_decisions
+from .import_notes import import_notes
 from .models import Customer, DoNotServiceDecision, Equipment, Job, Site
 from .pagination import CappedPaginator
 
@@ -148,6 +149,7 @@ def import_upload(request):
         "noun": plan.kind.noun(len(plan.records)),
         "headers": [title for _, title, _ in plan.columns],
         "preview": plan.preview(),
+        "notes": import_notes(plan, timezone.now()),
         "confirm_form": ImportConfirmForm(initial={"token": token}),
     }
     return render(request, "customers/import_preview.html", context)

@@ -200,6 +200,9 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="servicedesk@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds to wait on the mail server before giving up on a message (left unsent for the resend sweep): one that
+# never answers must not hold a worker, and never a page (e-mail goes from a task, servicedesk/notifications.py).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 
 # Security: HTTPS settings are on unless DEBUG; behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -28,6 +28,21 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _tasks_run_in_the_test(request):
+    """A task enqueued after commit (an e-mail) runs inside the test, so what it does is checked right there; the
+    tests marked `worker` send theirs to a real worker instead."""
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    from servicedesk.celery import app
+
+    before = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
+@pytest.fixture(autouse=True)
 def _no_whitenoise_manifest(settings):
     settings.STORAGES = {
         **settings.STORAGES,

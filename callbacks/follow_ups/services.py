@@ -16,6 +16,7 @@ from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, Value,
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from customers.import_notes import history_jobs
 from customers.models import Job
 from customers.phones import phone_digits
 from customers.services import customer_add_referral, customer_opt_out_of_contact
@@ -96,7 +97,10 @@ def schedule_follow_up_calls(*, now=None):
         fallen_due = Q()
         for kind, days in rules.items():
             after = timedelta(days=days)
-            fallen_due |= Q(kind=kind, completed_at__lte=now - after, completed_at__gt=now - after - window)
+            fallen_due |= Q(kind=kind, completed_at__lte=now - after, completed_at__gt=now - after - window) & (
+                # An imported job whose call had fallen due before the import is history: the old system's call.
+                Q(external_id__isnull=True) | Q(completed_at__gt=F("created_at") - after)
+            )
         due_at = Case(
             *[When(kind=kind, then=F("completed_at") + timedelta(days=days)) for kind, days in rules.items()],
             output_field=DateTimeField(),
@@ -123,6 +127,17 @@ def schedule_follow_up_calls(*, now=None):
             },
             conflict=["job_id"],
         )
+
+
+def import_note(plan, now):
+    """The import preview's word on follow-up calls for the history a jobs file brings in (issue 18: importing
+    history once put 116 calls in the queue, all due at once)."""
+    rules = follow_up_rules()
+    count = history_jobs(plan, now, rules.get)
+    if count:
+        return (f"{count:,} of the new jobs were completed before this import, past the day their follow-up call "
+                "would have been due: they never get a follow-up call (that call was the old system's).")
+    return None
 
 
 def cancel_calls_not_to_make(*, now=None):
@@ -365,15 +380,3 @@ def call_record_referral(*, call, by, name, phone, note="", now=None):
         )
         return Referral.objects.create(call=call, referred_customer=customer, name=name[:200], phone=phone[:40],
                                        note=note, by=by, at=now)
-
-
-def call_request_review(*, call, by, now=None):
-    """Ask for an online review, only of a satisfied customer (4 or 5): never of an unhappy one."""
-    with transaction.atomic():
-        call = _reached(call)
-        if not call.may_ask_for_review:
-            raise ValidationError("A review is asked only of a satisfied customer (4 or 5 out of 5).")
-        if call.review_requested_at is None:
-            call.review_requested_at = _now(now)
-            call.save(update_fields=["review_requested_at"])
-    return call

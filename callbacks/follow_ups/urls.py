@@ -16,5 +16,4 @@ urlpatterns = [
     path("calls/<int:pk>/callback/", views.call_log_callback, name="call_callback"),
     path("calls/<int:pk>/lead/", views.call_raise_lead, name="call_lead"),
     path("calls/<int:pk>/referral/", views.call_record_referral, name="call_referral"),
-    path("calls/<int:pk>/review/", views.call_request_review, name="call_review"),
 ]

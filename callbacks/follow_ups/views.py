@@ -25,7 +25,8 @@ SCRIPT = [
     "Is there anything else we can do for you?",
     "Would you refer us to a neighbour or friend? It is a way to help grow our family with other great "
     "customers like you.",
-    "May we ask you for a review?",
+    # No review question: the review link goes to every customer after every visit (customers/reviews.py), and
+    # asking on the call, after hearing how it went, is where review gating starts.
 ]
 
 
@@ -191,17 +192,6 @@ def call_record_referral(request, pk):
         return redirect(call)
 
     return _one_click(request, pk, ReferralForm, "referral_form", refer)
-
-
-@roles.role_required(*roles.OFFICE)
-@require_POST
-def call_request_review(request, pk):
-    def review(call, data):
-        services.call_request_review(call=call, by=request.user)
-        messages.success(request, "Review request recorded.")
-        return redirect(call)
-
-    return _one_click(request, pk, None, "", review)
 
 
 @roles.role_required(*roles.OFFICE)

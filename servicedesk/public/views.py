@@ -12,13 +12,13 @@ import segno
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.db.models import Case, IntegerField, When
+from django.db.models import Case, IntegerField, Subquery, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.views.decorators.csrf import csrf_exempt
 
-from customers.models import CompanySettings, Customer, Feedback, Job
+from customers.models import CompanySettings, Customer, Feedback, Job, ReviewRequestSettings
 from customers.services import customer_unsubscribe
 from recommendations.models import RISK_ORDER, Recommendation
 from servicedesk import roles
@@ -162,7 +162,10 @@ def _by_risk():
 def leave_behind(request, pk):
     """One printed page that goes with the invoice (seed 002): who we are, what to expect, what we did and saw,
     and where to tell us how it went."""
-    jobs = Job.objects.visible_to(request.user).with_related().prefetch_related("helpers")
+    jobs = Job.objects.visible_to(request.user).with_related().prefetch_related("helpers").annotate(
+        # Read with the job: the page's query count stays what it was.
+        review_url=Subquery(ReviewRequestSettings.objects.filter(pk=1).values("review_url")[:1]),
+    )
     job = get_object_or_404(jobs, pk=pk)
     recommendations = (
         Recommendation.objects.open().filter(site=job.site_id).select_related("equipment").order_by(_by_risk(), "pk")
@@ -177,5 +180,7 @@ def leave_behind(request, pk):
         "qr_data_uri": qr.svg_data_uri(scale=3, border=2, dark="#000"),
         "settings_phone": settings.COMPANY_PHONE,
         "link_days": settings.FEEDBACK_LINK_DAYS,
+        # The same link for every customer, whatever the visit was like (seed 002; never gated on a rating).
+        "review_url": job.review_url,
     }
     return render(request, "public/leave_behind.html", context)

@@ -97,8 +97,8 @@ ACTION_FIELDS = {
     "lockout_unlock": ["username", "ip_address"],
 }
 # Buttons with no input: only "never a server error" applies (what they answer is the URL matrix's business).
-NO_INPUT = {"logout", "callbacks:call_next", "callbacks:call_claim", "callbacks:call_release", "callbacks:call_review",
-            "notifications_read", "notification_open", "public:unsubscribe", "callbacks:take"}
+NO_INPUT = {"logout", "callbacks:call_next", "callbacks:call_claim", "callbacks:call_release", "notifications_read",
+            "notification_open", "public:unsubscribe", "callbacks:take"}
 # Who posts each form: the role that uses it at work; the office for the rest; no one logged in for public pages.
 POSTED_BY = {
     "recommendations:complete_job": "technician",

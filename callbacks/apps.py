@@ -7,7 +7,10 @@ class CallbacksConfig(AppConfig):
 
     def ready(self):
         from customers.history import register
+        from recommendations import briefing
 
+        from .briefing import callbacks_section
         from .history import callback_entries
 
         register(callback_entries)
+        briefing.register(callbacks_section)

@@ -17,6 +17,7 @@ from servicedesk import roles
 from servicedesk.forms import add_errors
 
 from . import services
+from .briefing import sections_for
 from .forms import (
     AcceptForm,
     CompleteJobForm,
@@ -97,6 +98,7 @@ def briefing(request, pk):
         "job": job,
         "recommendations": recommendations,
         "past_visits": past_visits,
+        "sections": sections_for(job),
         "responses": Discussion.Response.choices,
         "job_open": job.status in (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS),
     }

@@ -189,6 +189,7 @@ def callback_schedule_revisit(*, callback, by, technician, start, end=None, help
             helpers=helpers,
             no_charge=no_charge,
             summary=f"Callback revisit for job {original.invoice_number or original.pk}: {callback.problem}",
+            revisit_of_past_work=True,
         )
         callback.revisit_job = revisit
         callback.state = State.REVISIT_SCHEDULED

@@ -259,7 +259,7 @@ def _documented_attempts(attempts, today):
         if channel not in DoNotServiceAttempt.Channel.values:
             problems.append(f"Attempt {number}: say how the customer was contacted.")
         if said in NO_ATTEMPT or len(said.replace(" ", "")) < 8:
-            problems.append(f"Attempt {number}: say what happened (\"{what or 'nothing'}\" is not an attempt).")
+            problems.append(f"Attempt {number}: say what happened in a few words (\"{what}\" is not an attempt).")
         rows.append(DoNotServiceAttempt(attempted_on=on, channel=channel or "", what_happened=what))
     if len(rows) < MIN_ATTEMPTS:
         problems.append(f"Document at least {MIN_ATTEMPTS} attempts to keep the customer, each with its date, how "

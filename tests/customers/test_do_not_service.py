@@ -142,7 +142,7 @@ def test_jobs_already_booked_are_listed_for_a_decision(csr, manager):
 
 
 def test_each_booked_job_is_kept_or_cancelled_with_a_reason(csr, manager, technician):
-    kept, cancelled = JobFactory(), None
+    kept = JobFactory()
     customer = kept.customer
     cancelled = JobFactory(site=kept.site)
     services.do_not_service_approve(decision=propose(customer, csr), by=manager)

@@ -567,3 +567,13 @@ def test_a_job_booked_in_dispatch_for_a_do_not_service_customer_is_imported_flag
     # Importing it again keeps the flag and changes nothing.
     assert apply_import(kind="jobs", data=jobs).counts["unchanged"] == 3
     assert Job.objects.get(external_id="J-20").booked_in_dispatch_for_do_not_service
+
+
+def test_the_preview_says_which_rows_book_a_do_not_service_customer(imported, client_for, manager):
+    Customer.objects.filter(external_id="C-2").update(do_not_service=True, do_not_service_since=datetime.now(CHICAGO))
+
+    body = _upload(client_for(manager), "jobs", b"Job ID,Site ID,Status,Start\nJ-20,L-2,scheduled,2025-04-01 08:00\n"
+                   ).content.decode()
+
+    assert "1 job booked in the dispatch system for a do-not-service customer (row 2)" in body
+    assert not Job.objects.filter(external_id="J-20").exists()

@@ -264,9 +264,10 @@ class Job(models.Model):
         max_length=64, unique=True, null=True, blank=True, help_text="Job id in the dispatch system."
     )
     # What the dispatch system booked cannot be refused here, only recorded: an import of a booking for a
-    # do-not-service customer keeps the job, sets this and tells the managers (customers.importing).
+    # do-not-service customer keeps the job, sets this and tells the managers (customers.importing). Nullable
+    # without a default so that SQLite adds the column in place: a rebuilt jobs table loses its triggers there.
     booked_in_dispatch_for_do_not_service = models.BooleanField(
-        "booked in the dispatch system for a do-not-service customer", default=False, editable=False
+        "booked in the dispatch system for a do-not-service customer", null=True, editable=False
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

@@ -96,6 +96,7 @@ def test_technician_briefs_discusses_raises_and_completes_on_a_phone(page, live_
 def test_every_technician_page_fits_a_phone_and_an_upcoming_visit_is_briefed_with_its_callbacks(page, live_server):
     technician = UserFactory(username="technician", first_name="Tom", last_name="Alvarez", role="Technician")
     original = completed_visit(JobFactory(site__customer__name="Grace Hopper-Wellington-Smythe",
+                                          site__customer__email="facilities@brookfieldmontessorischool.example.com",
                                           site__street="12345 North Longwoodmeadow Boulevard").site,
                                days_ago=12, lead_technician=technician, invoice_number="INV-2024-0000123456")
     site = original.site
@@ -106,7 +107,7 @@ def test_every_technician_page_fits_a_phone_and_an_upcoming_visit_is_briefed_wit
     callback.revisit_job = revisit
     callback.state = "revisit_scheduled"
     callback.save()
-    RecommendationFactory(site=site, what="Replace the anode rod", raised_by=technician, owner=technician)
+    anode = RecommendationFactory(site=site, what="Replace the anode rod", raised_by=technician, owner=technician)
     let_go = JobFactory(lead_technician=technician, scheduled_start=next_week + timedelta(days=1),
                         scheduled_end=next_week + timedelta(days=1, hours=1), site__customer__name="Rude Rudy",
                         site__customer__do_not_service=True, site__customer__do_not_service_since=timezone.now())
@@ -147,6 +148,8 @@ def test_every_technician_page_fits_a_phone_and_an_upcoming_visit_is_briefed_wit
         "Callbacks": "/callbacks/",
         "The callback page": callback.get_absolute_url(),
         "My follow-ups": "/recommendations/mine/",
+        "The recommendation page": anode.get_absolute_url(),
+        "My callbacks": "/callbacks/mine/",
         "My scorecard": f"/dashboards/technicians/{technician.pk}/",
         "Notifications": "/notifications/",
         "Notification preferences": "/notifications/preferences/",

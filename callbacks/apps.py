@@ -8,10 +8,13 @@ class CallbacksConfig(AppConfig):
     def ready(self):
         from customers import import_notes
         from customers.history import register
+        from recommendations import briefing
 
+        from .briefing import callbacks_section
         from .follow_ups.services import import_note
         from .history import callback_entries, follow_up_call_entries
 
         register(callback_entries)
         register(follow_up_call_entries)
         import_notes.register(import_note)
+        briefing.register(callbacks_section)

@@ -207,6 +207,7 @@ def callback_schedule_revisit(*, callback, by, technician, start, end=None, help
             no_charge=no_charge,
             by=by,
             summary=f"Callback revisit for job {original.invoice_number or original.pk}: {callback.problem}",
+            revisit_of_past_work=True,
         )
         callback.revisit_job = revisit
         callback.state = State.REVISIT_SCHEDULED

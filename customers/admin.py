@@ -2,6 +2,7 @@
 scale (100,000 customers, 1,000,000 jobs): foreign keys are picked by search or id instead of a
 <select> of every row, lists join what they display, and no page counts the whole table."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -11,6 +12,7 @@ from servicedesk import roles
 
 from .admin_trail import ConsentTrail, JobTrail
 from .models import CompanySettings, Customer, Equipment, Job, Site
+from .services import ensure_bookable
 
 
 class TechnicianFilter(admin.SimpleListFilter):
@@ -109,13 +111,32 @@ class EquipmentAdmin(admin.ModelAdmin):
     list_per_page = 50
 
 
+class JobAdminForm(forms.ModelForm):
+    """A job booked in the admin is a booking like any other: refused for a do-not-service customer by the same
+    check as customers.services.job_book (a job entered as already completed is a record, not a booking)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        customer, status = cleaned.get("customer"), cleaned.get("status")
+        opened = (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS)
+        before = self.instance
+        books = status in opened and (
+            before._state.adding or before.status not in opened or before.customer_id != getattr(customer, "pk", None)
+        )
+        if customer is not None and books:
+            ensure_bookable(customer)
+        return cleaned
+
+
 @admin.register(Job)
 class JobAdmin(JobTrail, admin.ModelAdmin):
+    form = JobAdminForm
     list_display = (
         "scheduled_start", "kind", "status", "customer", "lead_technician", "invoice_number", "no_charge",
         "external_id",
     )
-    list_filter = ("status", "kind", "no_charge", TechnicianFilter, "scheduled_start")
+    list_filter = ("status", "kind", "no_charge", TechnicianFilter, "scheduled_start",
+                   "booked_in_dispatch_for_do_not_service")
     list_select_related = ("customer", "lead_technician")
     search_fields = ("=invoice_number", "=external_id", "customer__name")
     # Users are a short list, and a manager may not have the permission to search them.

@@ -2,6 +2,7 @@ from django import forms
 from django.template.defaultfilters import filesizeformat
 
 from .importing import KIND_CHOICES
+from .models import DoNotServiceAttempt
 
 # 10,000 jobs with summaries are about 2 MB; this leaves room for large histories without holding a huge upload.
 MAX_IMPORT_SIZE = 25 * 1024 * 1024
@@ -38,10 +39,26 @@ class ImportConfirmForm(forms.Form):
 
 class ProposeForm(forms.Form):
     reasons = forms.CharField(label="Why stop serving this customer", widget=forms.Textarea(attrs={"rows": 3}))
-    attempts = forms.CharField(
-        label="Attempts made to keep them", widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Dates and what was tried: calls, revisits, managers' calls, calls ended for abuse after a warning.",
+
+
+class AttemptForm(forms.Form):
+    """One documented attempt; the service says which are incomplete and whether there are enough."""
+
+    attempted_on = forms.DateField(label="Date", required=False,
+                                   widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
+    channel = forms.ChoiceField(
+        label="How", required=False, choices=[("", "Choose…"), *DoNotServiceAttempt.Channel.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
+    what_happened = forms.CharField(label="What happened", required=False,
+                                    widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}))
+
+
+AttemptFormSet = forms.formset_factory(AttemptForm, extra=3, max_num=10)
+
+
+class BookedJobForm(forms.Form):
+    reason = forms.CharField(label="Why", widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class DecisionForm(forms.Form):

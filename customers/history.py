@@ -140,9 +140,10 @@ def relationship_entries(customer, *, limit):
             people=[call.recorded_by.get_full_name() or call.recorded_by.username],
         )
     for decision in do_not_service_decisions(customer)[:limit]:
+        attempts = "; ".join(str(attempt) for attempt in decision.documented_attempts.all()) or decision.attempts
         yield HistoryEntry(
             when=decision.proposed_at, kind="do_not_service", title="Do-not-service proposed",
-            detail=f"{decision.reasons} — Attempts: {decision.attempts}", people=[_person(decision.proposed_by)],
+            detail=f"{decision.reasons} — Attempts: {attempts}", people=[_person(decision.proposed_by)],
         )
         if decision.decided_at:
             yield HistoryEntry(
@@ -167,7 +168,8 @@ def do_not_service_decisions(customer):
 
         prefetch_related_objects([customer], models.Prefetch(
             "do_not_service_decisions",
-            queryset=DoNotServiceDecision.objects.select_related("proposed_by", "decided_by", "lifted_by"),
+            queryset=DoNotServiceDecision.objects.select_related("proposed_by", "decided_by", "lifted_by")
+            .prefetch_related("documented_attempts"),
         ))
     return list(customer.do_not_service_decisions.all())
 

@@ -25,10 +25,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from servicedesk import roles
 from servicedesk.audit import Via
+from servicedesk.notifications import managers, notify
 
 from .events import import_changes_record
 from .models import Customer, Equipment, Job, Site
@@ -79,6 +81,8 @@ class ImportPlan:
     columns: list = field(default_factory=list)  # the matched columns, in file order: (Column, header, index)
     ignored_headers: list = field(default_factory=list)
     update_fields: list = field(default_factory=list)
+    # Jobs booked in the dispatch system for a do-not-service customer: imported, flagged and told to managers.
+    do_not_service_bookings: list = field(default_factory=list)
 
     @property
     def ok(self):
@@ -698,6 +702,27 @@ def _finish_job(record, current, now, errors, plan):
                                            f"{Job.Status(merged['status']).label.lower()}", "Completed at"))
 
 
+def _flag_do_not_service_bookings(plan, current):
+    """A job the dispatch system booked for a do-not-service customer (new, or reopened) was booked there and cannot
+    be refused here: it is imported and flagged, the preview says so, and the managers are told once it is in
+    (the same check as customers.services.ensure_bookable, by the customer's flag). Every record carries the flag,
+    so the upsert writes it; a job flagged before keeps it."""
+    opened = (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS)
+    customer_ids = {record.fields.get("customer_id") for record in plan.records} - {None}
+    let_go = set()
+    for batch in _batches(sorted(customer_ids)):
+        let_go.update(Customer.objects.filter(pk__in=batch, do_not_service=True).values_list("pk", flat=True))
+    for record in plan.records:
+        existing = current.get(record.external_id)
+        status = record.fields.get("status", existing["status"] if existing else Job.Status.SCHEDULED)
+        books = status in opened and (existing is None or existing["status"] not in opened)
+        flagged = existing is not None and existing["booked_in_dispatch_for_do_not_service"]
+        if books and record.fields.get("customer_id") in let_go:
+            flagged = True
+            plan.do_not_service_bookings.append(record)
+        record.fields["booked_in_dispatch_for_do_not_service"] = flagged
+
+
 _RESOLVE = {"sites": _resolve_sites, "equipment": _resolve_equipment, "jobs": _resolve_jobs}
 _FINISH = {"customers": _finish_customer, "jobs": _finish_job}
 
@@ -742,6 +767,10 @@ def plan_import(*, kind, data):
         existing = record.previous = current.get(record.external_id)
         if finish:
             finish(record, existing, now, plan.errors, plan)
+    if spec is JOBS:
+        _flag_do_not_service_bookings(plan, current)
+    for record in plan.records:
+        existing = current.get(record.external_id)
         if existing is None:
             record.status = "new"
         elif any(existing[name] != value for name, value in record.fields.items()) or (
@@ -779,7 +808,23 @@ def apply_import(*, kind, data, by=None, via=Via.IMPORT):
         if plan.kind is JOBS:
             _write_helpers([record for record in changed if record.helpers is not None])
         import_changes_record(kind=plan.kind.name, records=changed, by=by, via=via)
+        if plan.kind is JOBS:
+            _tell_managers_of_do_not_service_bookings(plan)
     return plan
+
+
+def _tell_managers_of_do_not_service_bookings(plan):
+    bookings = plan.do_not_service_bookings
+    if not bookings:
+        return
+    ids = ", ".join(record.external_id for record in bookings[:10]) + (" and more" if len(bookings) > 10 else "")
+    notify(
+        users=managers(),
+        text=f"Booked in the dispatch system for a do-not-service customer: {len(bookings)} imported job"
+             f"{'s' if len(bookings) != 1 else ''} ({ids}). Keep or cancel each on the customer's page.",
+        url=reverse("customers:job_list") + "?flagged=true",
+        email=True,
+    )
 
 
 def _write_helpers(records):

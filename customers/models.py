@@ -264,6 +264,12 @@ class Job(models.Model):
     external_id = models.CharField(
         max_length=64, unique=True, null=True, blank=True, help_text="Job id in the dispatch system."
     )
+    # What the dispatch system booked cannot be refused here, only recorded: an import of a booking for a
+    # do-not-service customer keeps the job, sets this and tells the managers (customers.importing). Nullable
+    # without a default so that SQLite adds the column in place: a rebuilt jobs table loses its triggers there.
+    booked_in_dispatch_for_do_not_service = models.BooleanField(
+        "booked in the dispatch system for a do-not-service customer", null=True, editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = JobQuerySet.as_manager()
@@ -501,7 +507,8 @@ class DoNotServiceDecision(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="do_not_service_decisions")
     state = models.CharField(max_length=20, choices=State.choices, default=State.PROPOSED)
     reasons = models.TextField()
-    attempts = models.TextField(help_text="What was tried to keep the customer, and when.")
+    # The documented attempts are DoNotServiceAttempt rows; this is what proposals made before them wrote.
+    attempts = models.TextField(blank=True, help_text="What was tried to keep the customer, and when.")
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField(default=timezone.now)
     decided_by = models.ForeignKey(
@@ -537,6 +544,55 @@ class DoNotServiceDecision(models.Model):
 
     def __str__(self):
         return f"Do not service {self.customer}: {self.get_state_display().lower()}"
+
+
+class DoNotServiceAttempt(models.Model):
+    """One of the documented attempts to keep the customer a do-not-service proposal rests on (seed 002): when, by
+    which channel, and what happened. A proposal needs at least two (customers.services.do_not_service_propose)."""
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", "Phone call"
+        TEXT = "text", "Text message"
+        EMAIL = "email", "E-mail"
+        IN_PERSON = "in_person", "In person"
+        LETTER = "letter", "Letter"
+
+    decision = models.ForeignKey(DoNotServiceDecision, on_delete=models.PROTECT, related_name="documented_attempts")
+    attempted_on = models.DateField()
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    what_happened = models.TextField()
+
+    class Meta:
+        ordering = ["attempted_on", "pk"]
+
+    def __str__(self):
+        return f"{self.attempted_on:%b %-d, %Y}, {self.get_channel_display().lower()}: {self.what_happened}"
+
+
+class BookedJobDecision(models.Model):
+    """A job already booked when the customer was marked do-not-service, decided one by one: kept (the work goes
+    ahead) or cancelled, and why. One per job under each do-not-service decision; rows are never deleted."""
+
+    class Outcome(models.TextChoices):
+        KEEP = "keep", "Kept"
+        CANCEL = "cancel", "Cancelled"
+
+    decision = models.ForeignKey(DoNotServiceDecision, on_delete=models.PROTECT, related_name="booked_jobs")
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="do_not_service_outcomes")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    reason = models.TextField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "job"], name="booked_job_decided_once"),
+            models.CheckConstraint(condition=~Q(reason=""), name="booked_job_decision_has_reason"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()}: {self.job}"
 
 
 class AbusiveCall(models.Model):

@@ -144,6 +144,25 @@ class RecommendationQuerySet(models.QuerySet):
         )
         return self.annotate(visits_since_raised=Coalesce(Subquery(later_visits), 0))
 
+    def with_visits_until_failure(self):
+        """For recommendations that failed while open: `visits_since_raised`, the completed visits at the site from
+        the one after it was raised to its failure, and `visits_discussed`, how many of them raised it with the
+        customer (an excuse, "not discussed", is not a mention). Two subqueries, whatever the number of rows."""
+        visits = (
+            Job.objects.filter(site=OuterRef("site"), status=Job.Status.COMPLETED,
+                               completed_at__gt=OuterRef("created_at"), completed_at__lte=OuterRef("state_changed_at"))
+            .exclude(pk=_raising_job())
+        )
+        discussed = visits.filter(Exists(
+            Discussion.objects.filter(recommendation=OuterRef(OuterRef("pk")), job=OuterRef("pk"))
+            .exclude(response=Discussion.Response.NOT_DISCUSSED)
+        ))
+
+        def count(jobs):
+            return Coalesce(Subquery(jobs.order_by().values("site").annotate(n=Count("pk")).values("n")), 0)
+
+        return self.annotate(visits_since_raised=count(visits), visits_discussed=count(discussed))
+
     def with_last_discussion(self):
         """When and how it was last raised with the customer, and the customer's last real answer."""
         last = Discussion.objects.filter(recommendation=OuterRef("pk")).order_by("-discussed_at", "-pk")

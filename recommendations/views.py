@@ -18,6 +18,7 @@ from servicedesk.audit import setting_changes
 from servicedesk.forms import add_errors
 
 from . import services
+from .briefing import sections_for
 from .forms import (
     AcceptForm,
     CompleteJobForm,
@@ -98,6 +99,7 @@ def briefing(request, pk):
         "job": job,
         "recommendations": recommendations,
         "past_visits": past_visits,
+        "sections": sections_for(job),
         "responses": Discussion.Response.choices,
         "job_open": job.status in (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS),
     }

@@ -75,7 +75,9 @@ def _fields(form_class, prefix=None):
 ACTION_FIELDS = {
     "customers:reminders_set": ["opt_in"],
     "customers:abusive_call": _fields(customer_forms.AbusiveCallForm),
-    "customers:do_not_service_propose": _fields(customer_forms.ProposeForm),
+    "customers:do_not_service_propose": [*_fields(customer_forms.ProposeForm),
+                                         *_fields(customer_forms.AttemptForm, "attempt-0")],
+    "customers:do_not_service_booked_job": ["keep", *_fields(customer_forms.BookedJobForm)],
     "customers:do_not_service_decide": ["approve", *_fields(customer_forms.DecisionForm)],
     "customers:do_not_service_lift": _fields(customer_forms.LiftForm),
     "customers:import_confirm": _fields(customer_forms.ImportConfirmForm),

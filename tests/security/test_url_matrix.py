@@ -48,6 +48,8 @@ MATRIX = {
     ("customers:do_not_service_decide", "POST"):    (302, 403, 403, 403, 302, 403, 403),
     ("customers:do_not_service_lift", "GET"):       (302, 403, 403, 403, 405, 403, 403),
     ("customers:do_not_service_lift", "POST"):      (302, 403, 403, 403, 302, 403, 403),
+    ("customers:do_not_service_booked_job", "GET"):  (302, 405, 403, 403, 405, 403, 403),
+    ("customers:do_not_service_booked_job", "POST"): (302, 302, 403, 403, 302, 403, 403),
     ("customers:job_list", "GET"):                  (302, 200, 200, 200, 200, 200, 403),
     ("customers:job_detail", "GET"):                (302, 200, 200, 404, 200, 200, 403),
     ("customers:review_settings", "GET"):           (302, 200, 403, 403, 200, 403, 403),

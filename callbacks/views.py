@@ -1,4 +1,3 @@
-import csv
 from datetime import date, timedelta
 from itertools import chain
 
@@ -18,6 +17,7 @@ from customers.phones import phone_digits
 from customers.services import customer_add
 from servicedesk import roles
 from servicedesk.forms import add_errors
+from servicedesk.spreadsheets import csv_writer
 from servicedesk.unchanged import render_unless_unchanged
 
 from . import services
@@ -423,7 +423,6 @@ def urgency_targets(request):
     return render(request, "callbacks/urgency_targets.html", {"rows": rows, "updated": updated})
 
 
-
 # --- export ---------------------------------------------------------------------------------------------------------
 
 EXPORT_COLUMNS = [
@@ -454,13 +453,6 @@ EXPORT_COLUMNS = [
 ]
 
 
-class _Echo:
-    """csv.writer writes into this and gets the line back, so rows stream out without a buffer."""
-
-    def write(self, value):
-        return value
-
-
 @roles.role_required(*roles.OFFICE)
 def callback_export(request):
     """Every callback logged in a date range (default: the last 12 months) matching the list's filters, as CSV.
@@ -481,7 +473,7 @@ def callback_export(request):
     callbacks = callbacks.filter(logged_at__date__gte=logged_from, logged_at__date__lte=logged_to)
     callbacks = callbacks.order_by("logged_at", "pk")
     rows = callbacks.values_list(*(field for _, field in EXPORT_COLUMNS)).iterator(chunk_size=2000)
-    writer = csv.writer(_Echo())
+    writer = csv_writer()
     lines = chain([writer.writerow([label for label, _ in EXPORT_COLUMNS])], (writer.writerow(row) for row in rows))
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="callbacks-{logged_from}-to-{logged_to}.csv"'

@@ -17,6 +17,7 @@ from customers.phones import phone_digits
 from customers.services import customer_add
 from servicedesk import roles
 from servicedesk.forms import add_errors
+from servicedesk.people import full_name_sql
 from servicedesk.spreadsheets import csv_writer
 from servicedesk.unchanged import render_unless_unchanged
 
@@ -433,7 +434,7 @@ EXPORT_COLUMNS = [
     ("City", "site__city"),
     ("Original invoice", "job__invoice_number"),
     ("Original job kind", "job__kind"),
-    ("Caused by (lead)", "job__lead_technician__username"),
+    ("Caused by (lead)", full_name_sql("job__lead_technician")),
     ("Channel", "channel"),
     ("Urgency", "urgency"),
     ("Status", "state"),
@@ -441,7 +442,7 @@ EXPORT_COLUMNS = [
     ("First contact due", "first_contact_due_at"),
     ("Acknowledged", "acknowledged_at"),
     ("Revisit", "revisit_job__scheduled_start"),
-    ("Fixed by (lead)", "revisit_job__lead_technician__username"),
+    ("Fixed by (lead)", full_name_sql("revisit_job__lead_technician")),
     ("Root cause", "root_cause"),
     ("Faulty part", "faulty_part"),
     ("RMA", "rma_reference"),

@@ -19,6 +19,7 @@ from django.utils import timezone
 from servicedesk.bulk import url_of
 from servicedesk.models import Notification
 from servicedesk.notifications import managers, remind, send_emails
+from servicedesk.people import full_name_sql
 
 from .models import Recommendation, not_yet_reminded
 
@@ -64,7 +65,7 @@ def escalate_stale_leads(*, now=None):
             key=Concat(Value("recommendation:"), "pk", Value(":stale:"), _due_on(), Value(":to:"),
                        output_field=CharField()),
             text=_text(Value("Lead not followed up: "), "what", Value(" ("), "customer__name",
-                       Value("), owner "), "owner__username", Value(", due "), _due_on()),
+                       Value("), owner "), full_name_sql("owner"), Value(", due "), _due_on()),
             kind=Notification.Kind.ESCALATION,
             now=now,
             to=manager_ids,

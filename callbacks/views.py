@@ -210,6 +210,12 @@ def my_callbacks(request):
 # --- the callback page and its actions ----------------------------------------------------------------------------
 
 
+def _auto_id(form_name):
+    """The callback page holds a dozen forms, several with a `note`: each form's ids carry its name, so every label
+    focuses its own field (id_acknowledge_note, id_hand_off_note)."""
+    return f"id_{form_name.removesuffix('_form')}_%s"
+
+
 def _detail_context(request, callback, **bound_forms):
     user = request.user
     now = timezone.now()
@@ -217,15 +223,15 @@ def _detail_context(request, callback, **bound_forms):
     caused_by = callback.job.technicians
     next_hour = (timezone.localtime(now) + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     forms = {
-        "acknowledge_form": NoteForm(),
-        "revisit_form": RevisitForm(initial={"start": next_hour}),
-        "resolve_form": ResolveForm(caused_by=caused_by),
-        "close_form": CloseForm(),
-        "reopen_form": ReopenForm(),
-        "hand_off_form": HandOffForm(),
-        "contact_form": ContactForm(),
-        "step_form": StepForm(),
-        "training_form": TrainingDoneForm(),
+        "acknowledge_form": NoteForm(auto_id=_auto_id("acknowledge_form")),
+        "revisit_form": RevisitForm(initial={"start": next_hour}, auto_id=_auto_id("revisit_form")),
+        "resolve_form": ResolveForm(caused_by=caused_by, auto_id=_auto_id("resolve_form")),
+        "close_form": CloseForm(auto_id=_auto_id("close_form")),
+        "reopen_form": ReopenForm(auto_id=_auto_id("reopen_form")),
+        "hand_off_form": HandOffForm(auto_id=_auto_id("hand_off_form")),
+        "contact_form": ContactForm(auto_id=_auto_id("contact_form")),
+        "step_form": StepForm(auto_id=_auto_id("step_form")),
+        "training_form": TrainingDoneForm(auto_id=_auto_id("training_form")),
     }
     forms.update(bound_forms)
     return {
@@ -257,7 +263,7 @@ def _act(request, pk, *, form_class, form_name, perform, allowed, success, form_
     if not allowed(request.user, callback):
         raise PermissionDenied
     kwargs = form_kwargs(callback) if form_kwargs else {}
-    form = form_class(request.POST, **kwargs)
+    form = form_class(request.POST, auto_id=_auto_id(form_name), **kwargs)
     if form.is_valid():
         try:
             perform(callback, form.cleaned_data)

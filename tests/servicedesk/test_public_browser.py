@@ -21,7 +21,7 @@ def _serious(results):
 
 
 def test_a_customer_files_a_complaint_from_the_leave_behind_and_a_csr_sees_the_callback(
-    page, browser, live_server, settings
+    page, new_context, live_server, settings
 ):
     settings.SITE_URL = live_server.url
     UserFactory(username="csr", first_name="Carla", last_name="Reyes", role=roles.CSR)
@@ -43,7 +43,7 @@ def test_a_customer_files_a_complaint_from_the_leave_behind_and_a_csr_sees_the_c
     leave_behind_axe = _serious(Axe().run(page))
     link = page.locator(".feedback-link").inner_text().strip()
 
-    customer = browser.new_context(**PHONE)  # a fresh context: no session, no cookies
+    customer = new_context(**PHONE)  # a fresh context: no session, no cookies
     phone = customer.new_page()
     phone.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
     phone.goto(link)

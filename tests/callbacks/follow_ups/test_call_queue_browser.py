@@ -23,7 +23,7 @@ def _log_in(page, live_server, username):
     expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 
-def test_two_csrs_get_different_calls_and_a_no_answer_comes_back_at_its_retry_time(browser, live_server):
+def test_two_csrs_get_different_calls_and_a_no_answer_comes_back_at_its_retry_time(new_context, live_server):
     UserFactory(username="carla", first_name="Carla", last_name="Reyes", role=roles.CSR)
     UserFactory(username="dana", first_name="Dana", last_name="Osei", role=roles.CSR)
     FollowUpCallFactory(job__equipment__site__customer__name="Grace Hopper",
@@ -33,7 +33,7 @@ def test_two_csrs_get_different_calls_and_a_no_answer_comes_back_at_its_retry_ti
     problems = []
     pages = []
     for username in ("carla", "dana"):
-        page = browser.new_context().new_page()
+        page = new_context().new_page()
         page.on("pageerror", lambda error: problems.append(str(error)))
         page.on("console", lambda message: "Content Security Policy" in message.text and problems.append(message.text))
         _log_in(page, live_server, username)

@@ -216,6 +216,10 @@ def _auto_id(form_name):
     return f"id_{form_name.removesuffix('_form')}_%s"
 
 
+def _training_auto_id(item):
+    return f"id_training_{item.pk}_%s"
+
+
 def _detail_context(request, callback, **bound_forms):
     user = request.user
     now = timezone.now()
@@ -231,9 +235,13 @@ def _detail_context(request, callback, **bound_forms):
         "hand_off_form": HandOffForm(auto_id=_auto_id("hand_off_form")),
         "contact_form": ContactForm(auto_id=_auto_id("contact_form")),
         "step_form": StepForm(auto_id=_auto_id("step_form")),
-        "training_form": TrainingDoneForm(auto_id=_auto_id("training_form")),
     }
     forms.update(bound_forms)
+    training_items = list(callback.training_items.select_related("technician"))
+    for item in training_items:  # a form per item: one per technician it names, each with its own ids
+        bound = bound_forms.get("training_form")
+        auto_id = _training_auto_id(item)
+        item.done_form = bound if bound is not None and bound.auto_id == auto_id else TrainingDoneForm(auto_id=auto_id)
     return {
         "callback": callback,
         "clock": callback.clock(now),
@@ -243,7 +251,7 @@ def _detail_context(request, callback, **bound_forms):
         "skipped": [label for _, label, status, _ in checklist(callback, steps) if status == "skipped"],
         "caused_by": caused_by,
         "fixed_by": callback.revisit_job.technicians if callback.revisit_job else [],
-        "training_items": callback.training_items.select_related("technician"),
+        "training_items": training_items,
         "other_work_step": RecoveryStep.Step.OTHER_WORK,
         **_permissions(user, callback),
         **forms,
@@ -263,7 +271,7 @@ def _act(request, pk, *, form_class, form_name, perform, allowed, success, form_
     if not allowed(request.user, callback):
         raise PermissionDenied
     kwargs = form_kwargs(callback) if form_kwargs else {}
-    form = form_class(request.POST, auto_id=_auto_id(form_name), **kwargs)
+    form = form_class(request.POST, **{"auto_id": _auto_id(form_name), **kwargs})
     if form.is_valid():
         try:
             perform(callback, form.cleaned_data)
@@ -396,6 +404,7 @@ def training_item_done(request, pk, item_pk):
     item = get_object_or_404(TrainingItem, pk=item_pk, callback=callback)
     return _act(
         request, pk, form_class=TrainingDoneForm, form_name="training_form", allowed=_office,
+        form_kwargs=lambda cb: {"auto_id": _training_auto_id(item)},
         perform=lambda cb, data: services.training_item_complete(item=item, by=request.user, lesson=data["lesson"]),
         success="Training item done.",
     )

@@ -238,8 +238,8 @@ def _detail_context(request, callback, **bound_forms):
     }
     forms.update(bound_forms)
     training_items = list(callback.training_items.select_related("technician"))
+    bound = bound_forms.get("training_form")
     for item in training_items:  # a form per item: one per technician it names, each with its own ids
-        bound = bound_forms.get("training_form")
         auto_id = _training_auto_id(item)
         item.done_form = bound if bound is not None and bound.auto_id == auto_id else TrainingDoneForm(auto_id=auto_id)
     return {

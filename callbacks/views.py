@@ -1,4 +1,3 @@
-import csv
 from datetime import date, timedelta
 from itertools import chain
 
@@ -20,6 +19,8 @@ from customers.services import customer_add
 from servicedesk import roles
 from servicedesk.audit import setting_changes
 from servicedesk.forms import add_errors
+from servicedesk.people import full_name_sql
+from servicedesk.spreadsheets import csv_writer
 from servicedesk.unchanged import render_unless_unchanged
 
 from . import services
@@ -258,6 +259,16 @@ def my_callbacks(request):
 # --- the callback page and its actions ----------------------------------------------------------------------------
 
 
+def _auto_id(form_name):
+    """The callback page holds a dozen forms, several with a `note`: each form's ids carry its name, so every label
+    focuses its own field (id_acknowledge_note, id_hand_off_note)."""
+    return f"id_{form_name.removesuffix('_form')}_%s"
+
+
+def _training_auto_id(item):
+    return f"id_training_{item.pk}_%s"
+
+
 def _detail_context(request, callback, **bound_forms):
     user = request.user
     now = timezone.now()
@@ -265,17 +276,21 @@ def _detail_context(request, callback, **bound_forms):
     caused_by = callback.job.technicians
     next_hour = (timezone.localtime(now) + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     forms = {
-        "acknowledge_form": NoteForm(),
-        "revisit_form": RevisitForm(initial={"start": next_hour}),
-        "resolve_form": ResolveForm(caused_by=caused_by),
-        "close_form": CloseForm(),
-        "reopen_form": ReopenForm(),
-        "hand_off_form": HandOffForm(),
-        "contact_form": ContactForm(),
-        "step_form": StepForm(),
-        "training_form": TrainingDoneForm(),
+        "acknowledge_form": NoteForm(auto_id=_auto_id("acknowledge_form")),
+        "revisit_form": RevisitForm(initial={"start": next_hour}, auto_id=_auto_id("revisit_form")),
+        "resolve_form": ResolveForm(caused_by=caused_by, auto_id=_auto_id("resolve_form")),
+        "close_form": CloseForm(auto_id=_auto_id("close_form")),
+        "reopen_form": ReopenForm(auto_id=_auto_id("reopen_form")),
+        "hand_off_form": HandOffForm(auto_id=_auto_id("hand_off_form")),
+        "contact_form": ContactForm(auto_id=_auto_id("contact_form")),
+        "step_form": StepForm(auto_id=_auto_id("step_form")),
     }
     forms.update(bound_forms)
+    training_items = list(callback.training_items.select_related("technician"))
+    bound = bound_forms.get("training_form")
+    for item in training_items:  # a form per item: one per technician it names, each with its own ids
+        auto_id = _training_auto_id(item)
+        item.done_form = bound if bound is not None and bound.auto_id == auto_id else TrainingDoneForm(auto_id=auto_id)
     return {
         "callback": callback,
         "clock": callback.clock(now),
@@ -285,7 +300,7 @@ def _detail_context(request, callback, **bound_forms):
         "skipped": [label for _, label, status, _ in checklist(callback, steps) if status == "skipped"],
         "caused_by": caused_by,
         "fixed_by": callback.revisit_job.technicians if callback.revisit_job else [],
-        "training_items": callback.training_items.select_related("technician"),
+        "training_items": training_items,
         "other_work_step": RecoveryStep.Step.OTHER_WORK,
         **_permissions(user, callback),
         **forms,
@@ -305,7 +320,7 @@ def _act(request, pk, *, form_class, form_name, perform, allowed, success, form_
     if not allowed(request.user, callback):
         raise PermissionDenied
     kwargs = form_kwargs(callback) if form_kwargs else {}
-    form = form_class(request.POST, **kwargs)
+    form = form_class(request.POST, **{"auto_id": _auto_id(form_name), **kwargs})
     if form.is_valid():
         try:
             perform(callback, form.cleaned_data)
@@ -438,6 +453,7 @@ def training_item_done(request, pk, item_pk):
     item = get_object_or_404(TrainingItem, pk=item_pk, callback=callback)
     return _act(
         request, pk, form_class=TrainingDoneForm, form_name="training_form", allowed=_office,
+        form_kwargs=lambda cb: {"auto_id": _training_auto_id(item)},
         perform=lambda cb, data: services.training_item_complete(item=item, by=request.user, lesson=data["lesson"]),
         success="Training item done.",
     )
@@ -473,7 +489,6 @@ def urgency_targets(request):
                                                               "changes": setting_changes("urgency_targets")})
 
 
-
 # --- export ---------------------------------------------------------------------------------------------------------
 
 EXPORT_COLUMNS = [
@@ -484,7 +499,7 @@ EXPORT_COLUMNS = [
     ("City", "site__city"),
     ("Original invoice", "job__invoice_number"),
     ("Original job kind", "job__kind"),
-    ("Caused by (lead)", "job__lead_technician__username"),
+    ("Caused by (lead)", full_name_sql("job__lead_technician")),
     ("Channel", "channel"),
     ("Urgency", "urgency"),
     ("Status", "state"),
@@ -492,7 +507,7 @@ EXPORT_COLUMNS = [
     ("First contact due", "first_contact_due_at"),
     ("Acknowledged", "acknowledged_at"),
     ("Revisit", "revisit_job__scheduled_start"),
-    ("Fixed by (lead)", "revisit_job__lead_technician__username"),
+    ("Fixed by (lead)", full_name_sql("revisit_job__lead_technician")),
     ("Root cause", "root_cause"),
     ("Faulty part", "faulty_part"),
     ("RMA", "rma_reference"),
@@ -502,13 +517,6 @@ EXPORT_COLUMNS = [
     ("Closed", "closed_at"),
     ("Problem (customer's words)", "problem"),
 ]
-
-
-class _Echo:
-    """csv.writer writes into this and gets the line back, so rows stream out without a buffer."""
-
-    def write(self, value):
-        return value
 
 
 @roles.role_required(*roles.OFFICE)
@@ -531,7 +539,7 @@ def callback_export(request):
     callbacks = callbacks.filter(logged_at__date__gte=logged_from, logged_at__date__lte=logged_to)
     callbacks = callbacks.order_by("logged_at", "pk")
     rows = callbacks.values_list(*(field for _, field in EXPORT_COLUMNS)).iterator(chunk_size=2000)
-    writer = csv.writer(_Echo())
+    writer = csv_writer()
     lines = chain([writer.writerow([label for label, _ in EXPORT_COLUMNS])], (writer.writerow(row) for row in rows))
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="callbacks-{logged_from}-to-{logged_to}.csv"'

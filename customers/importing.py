@@ -31,6 +31,7 @@ from django.utils import timezone
 from servicedesk import roles
 from servicedesk.audit import Via
 from servicedesk.notifications import managers, notify
+from servicedesk.spreadsheets import csv_writer
 
 from .events import import_changes_record
 from .models import Customer, Equipment, Job, Site
@@ -425,7 +426,7 @@ def example_csv(kind):
     """A small CSV of the kind, with every column, that imports cleanly in order customers, sites, equipment, jobs."""
     spec = KINDS[kind]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out, lineterminator="\r\n")
     writer.writerow([column.label for column in spec.columns])
     for row in spec.example:
         writer.writerow([row.get(column.key, "") for column in spec.columns])

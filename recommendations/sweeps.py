@@ -53,7 +53,7 @@ def escalate_stale_leads(*, now=None):
             stale,
             stamp="stale_escalated_for",
             one=lambda r: (f"recommendation:{r['pk']}:stale:{r['next_follow_up_on']}:to:",
-                           f"Lead not followed up: {r['what']} ({r['customer__name']}), owner {r['owner__username']}, "
+                           f"Lead not followed up: {r['what']} ({r['customer__name']}), owner {r['owner_name']}, "
                            f"due {r['next_follow_up_on']}"),
             many=lambda n: (f"{n} leads are past their follow-up date",
                             f"{reverse('recommendations:list')}?overdue=true"),
@@ -85,11 +85,13 @@ def _remind_once(due, *, stamp, one, many, kind, now, to=None):
             f"UPDATE {quote(Recommendation._meta.db_table)} SET {quote(stamp)} = next_follow_up_on "
             f"WHERE id IN ({claim_sql}) RETURNING id, owner_id, what, next_follow_up_on, "
             f"(SELECT c.name FROM {customers} c WHERE c.id = customer_id), "
-            f"(SELECT u.username FROM {users} u WHERE u.id = owner_id)",
+            # The owner by full name (servicedesk/people.py), the user name only for an account without one.
+            f"(SELECT COALESCE(NULLIF(TRIM(u.first_name || ' ' || u.last_name), ''), u.username) "
+            f"FROM {users} u WHERE u.id = owner_id)",
             claim_params,
         )
         stamped = {
-            row[0]: dict(zip(("pk", "owner_id", "what", "next_follow_up_on", "customer__name", "owner__username"),
+            row[0]: dict(zip(("pk", "owner_id", "what", "next_follow_up_on", "customer__name", "owner_name"),
                              row, strict=True))
             for row in cursor.fetchall()
         }

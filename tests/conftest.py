@@ -4,6 +4,7 @@ import pytest
 
 from servicedesk import roles
 from tests import services
+from tests.accessibility import Audit
 from tests.factories import UserFactory
 
 
@@ -122,3 +123,18 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture
+def new_context(new_context):
+    """pytest-playwright's contexts (the `context` and `page` fixtures are made from it), each page checked with
+    axe-core when it loads (tests/accessibility.py). Tests that need a second browser use this fixture too."""
+    audit = Audit()
+
+    def watched(**kwargs):
+        context = new_context(**kwargs)
+        audit.watch(context)
+        return context
+
+    yield watched
+    assert not audit.violations, audit.report()

@@ -4,12 +4,14 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from callbacks.models import Callback
 from servicedesk import roles
-from tests.callbacks.factories import CompletedJobFactory
+from tests.accessibility import serious_violations
+from tests.callbacks.factories import CallbackFactory, CompletedJobFactory
 from tests.factories import CustomerFactory, JobFactory, SiteFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -114,3 +116,17 @@ def test_csr_finds_the_invoiced_job_and_any_older_job_of_the_customer(page, live
     expect(page.get_by_role("heading", level=1)).to_contain_text("Callback #")
     assert Callback.objects.get().job == igniter != invoiced
     assert problems == []
+
+
+def test_overdue_callbacks_links_keep_their_contrast_on_today_callbacks_and_my_callbacks(page, live_server):
+    csr = UserFactory(username="csr", first_name="Carla", last_name="Reyes", role=roles.CSR)
+    logged = timezone.now() - timedelta(hours=30)  # normal urgency: first contact was due 6 hours ago
+    overdue = CallbackFactory(logged_by=csr, logged_at=logged, job__equipment__site__customer__name="Grace Hopper")
+
+    _log_in(page, live_server, "csr")
+    for path in ("/", reverse("callbacks:list"), reverse("callbacks:mine")):
+        page.goto(f"{live_server.url}{path}")
+        link = page.get_by_role("link", name=f"#{overdue.pk}", exact=True)
+        expect(link).to_be_visible()
+        assert "table-danger" in link.locator("xpath=ancestor::tr").get_attribute("class")
+        assert serious_violations(page) == [], path

@@ -125,7 +125,7 @@ def test_a_lead_its_owner_left_silent_past_the_follow_up_date_goes_to_the_manage
     assert sweeps.escalate_stale_leads() == 0
     escalation = Notification.objects.get(recipient=manager)
     assert escalation.kind == Kind.ESCALATION and escalation.url == stale.get_absolute_url()
-    assert "sales" in escalation.text
+    assert "owner Sam Park" in escalation.text
 
 
 @pytest.mark.parametrize("due", [1, 20])

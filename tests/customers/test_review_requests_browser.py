@@ -23,13 +23,12 @@ def _visit(customer):
     return job
 
 
-def test_a_manager_sets_the_review_link_and_every_customer_is_asked_unless_they_opted_out(browser, live_server):
+def test_a_manager_sets_the_review_link_and_every_customer_is_asked_unless_they_opted_out(page, live_server):
     UserFactory(username="morgan", first_name="Morgan", last_name="Hale", role=roles.MANAGER)
     asked = CustomerFactory(name="Grace Hopper")
     opted_out = CustomerFactory(name="Alan Turing", contact_opt_out=True)
     for customer in (asked, opted_out):
         _visit(customer)
-    page = browser.new_context().new_page()
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.goto(f"{live_server.url}/accounts/login/")

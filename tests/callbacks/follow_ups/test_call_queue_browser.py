@@ -25,24 +25,20 @@ def _log_in(page, live_server, username):
 
 
 @pytest.fixture
-def carla_and_dana(browser, live_server):
+def carla_and_dana(new_context, live_server):
     """Two CSRs logged in at once, each in their own browser context, on their Today page; `problems` collects
     script errors and CSP violations of both."""
     UserFactory(username="carla", first_name="Carla", last_name="Reyes", role=roles.CSR)
     UserFactory(username="dana", first_name="Dana", last_name="Osei", role=roles.CSR)
     problems = []
     pages = []
-    contexts = []
     for username in ("carla", "dana"):
-        contexts.append(browser.new_context())
-        page = contexts[-1].new_page()
+        page = new_context().new_page()
         page.on("pageerror", lambda error: problems.append(str(error)))
         page.on("console", lambda message: "Content Security Policy" in message.text and problems.append(message.text))
         _log_in(page, live_server, username)
         pages.append(page)
-    yield SimpleNamespace(carla=pages[0], dana=pages[1], problems=problems)
-    for context in contexts:
-        context.close()
+    return SimpleNamespace(carla=pages[0], dana=pages[1], problems=problems)
 
 
 def test_two_csrs_get_different_calls_and_a_no_answer_comes_back_at_its_retry_time(carla_and_dana):

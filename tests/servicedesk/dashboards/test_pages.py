@@ -208,3 +208,13 @@ def test_scorecard_runs_a_constant_number_of_queries(client_for, alice, bob):
     with CaptureQueriesContext(connection) as large:
         client.get(url)
     assert len(small.captured_queries) == len(large.captured_queries) <= 16
+
+
+def test_dashboard_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas(client_for, manager, technician):
+    technician.first_name, technician.last_name = "=HYPERLINK(A1)", "Evil"
+    technician.save()
+    completed_job(technician)
+
+    rows = _csv(client_for(manager).get(reverse("dashboards:callbacks"), {"format": "csv", "table": "technicians"}))
+
+    assert rows[1][0] == "'=HYPERLINK(A1) Evil"

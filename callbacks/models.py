@@ -127,6 +127,10 @@ def with_jobs_and_people(callbacks):
     return callbacks
 
 
+# Once the revisit job is completed, its outcome (resolved, with the root cause) is recorded within a day.
+RESOLUTION_AFTER_REVISIT = timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class Clock:
     """The SLA clock the callback page and lists show."""
@@ -163,6 +167,7 @@ class Callback(models.Model):
         NEW = "new", "New"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         REVISIT_SCHEDULED = "revisit_scheduled", "Revisit scheduled"
+        REVISIT_DONE = "revisit_done", "Revisit done, awaiting resolution"
         RESOLVED = "resolved", "Resolved"
         CLOSED = "closed", "Closed"
 
@@ -203,6 +208,9 @@ class Callback(models.Model):
     # Targets fixed at logging time, so a manager changing the targets later does not move promises made.
     first_contact_due_at = models.DateTimeField()
     revisit_due_at = models.DateTimeField()
+    revisit_done_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the revisit job was completed, whoever completed it and however."
+    )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     next_update_due_at = models.DateTimeField(
         null=True, blank=True, help_text="The customer was promised an update (or the closure call) by then."
@@ -302,6 +310,9 @@ class Callback(models.Model):
             return "First contact", self.first_contact_due_at
         if self.state in (self.State.ACKNOWLEDGED, self.State.REVISIT_SCHEDULED):
             return "Revisit", self.revisit_due_at
+        if self.state == self.State.REVISIT_DONE:
+            # The revisit clock stops when the visit is done; what is left is the owner recording the outcome.
+            return "Resolution", self.revisit_done_at + RESOLUTION_AFTER_REVISIT
         if self.state == self.State.RESOLVED and self.next_update_due_at:
             return "Closure call", self.next_update_due_at
         return None
@@ -334,6 +345,7 @@ class CallbackEvent(models.Model):
         ESCALATED = "escalated", "Escalated to managers"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         REVISIT_SCHEDULED = "revisit_scheduled", "Revisit scheduled"
+        REVISIT_DONE = "revisit_done", "Revisit done"
         RESOLVED = "resolved", "Resolved"
         CLOSED = "closed", "Closed — customer confirmed"
         REOPENED = "reopened", "Reopened"
@@ -405,6 +417,7 @@ STATE_ORDER = [
     Callback.State.NEW,
     Callback.State.ACKNOWLEDGED,
     Callback.State.REVISIT_SCHEDULED,
+    Callback.State.REVISIT_DONE,
     Callback.State.RESOLVED,
     Callback.State.CLOSED,
 ]

@@ -47,7 +47,7 @@ class TransitionRefused(ValidationError):
 ALLOWED_FROM = {
     "acknowledge": {State.NEW},
     "schedule_revisit": {State.ACKNOWLEDGED},
-    "resolve": {State.ACKNOWLEDGED, State.REVISIT_SCHEDULED},
+    "resolve": {State.ACKNOWLEDGED, State.REVISIT_SCHEDULED, State.REVISIT_DONE},
     "close": {State.RESOLVED},
     "reopen": {State.RESOLVED, State.CLOSED},
 }
@@ -55,7 +55,7 @@ ALLOWED_FROM = {
 REFUSALS = {
     "acknowledge": "Only a new callback can be acknowledged; this one is already {state}.",
     "schedule_revisit": "Acknowledge the callback before scheduling the revisit (it is {state}).",
-    "resolve": "Only an acknowledged callback or one with a revisit scheduled can be resolved (it is {state}).",
+    "resolve": "Only an acknowledged callback or one with a revisit scheduled or done can be resolved (it is {state}).",
     "close": "A callback is closed only after it is resolved and the customer confirms the fix (it is {state}).",
     "reopen": "Only a resolved or closed callback can be reopened (it is {state}).",
 }
@@ -202,6 +202,45 @@ def callback_schedule_revisit(*, callback, by, technician, start, end=None, help
     return callback
 
 
+def callback_revisits_done(*, job_ids, completed_by=None, now=None):
+    """Revisit jobs were completed, through whichever door (the technician's page, the admin, an import): each
+    callback waiting on one moves on to "revisit done, awaiting resolution", which stops the revisit clock and
+    leaves its owner the outcome to record. customers.completion's after-completion hook (CallbacksConfig.ready);
+    a fixed number of queries for any number of jobs, plus one notification per callback moved."""
+    now = _now(now)
+    with transaction.atomic():
+        callbacks = list(
+            Callback.objects.select_for_update(of=("self",))
+            .filter(revisit_job__in=job_ids, state=State.REVISIT_SCHEDULED)
+            .select_related("customer", "assigned_to")
+            .order_by("pk")
+        )
+        if not callbacks:
+            return []
+        revisit_ids = {callback.revisit_job_id for callback in callbacks}
+        jobs = Job.objects.select_related("lead_technician").in_bulk(revisit_ids)
+        for callback in callbacks:
+            callback.state = State.REVISIT_DONE
+            callback.revisit_done_at = now
+            clock = callback.clock(now)
+            callback.due_at = clock.due_at if clock else None
+        Callback.objects.bulk_update(callbacks, ["state", "revisit_done_at", "due_at"])
+        events = []
+        for callback in callbacks:
+            revisit = jobs[callback.revisit_job_id]
+            technician = f"{_name(revisit.lead_technician)}: " if revisit.lead_technician else ""
+            events.append(CallbackEvent(
+                callback=callback, action=Action.REVISIT_DONE, by=completed_by, at=now,
+                from_state=State.REVISIT_SCHEDULED, to_state=State.REVISIT_DONE, job=revisit,
+                note=f"{technician}{revisit.summary}".strip(),
+            ))
+            notify(users=[callback.assigned_to],
+                   text=f"Revisit done for callback #{callback.pk} ({callback.customer.name}): record the resolution.",
+                   url=callback.get_absolute_url())
+        CallbackEvent.objects.bulk_create(events)
+    return callbacks
+
+
 def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="", part_supplier="", rma_reference="",
                      labour_hours=None, parts_cost=None, responsible_technician=None, now=None):
     """The problem is fixed, with an honest root cause. The closure call to the customer is then due."""
@@ -299,14 +338,15 @@ def callback_reopen(*, callback, by, reason, now=None, only_from=None):
         callback.state = State.ACKNOWLEDGED
         callback.revisit_due_at = now + revisit_within
         callback.revisit_job = None
+        callback.revisit_done_at = None
         callback.root_cause = ""
         callback.closed_at = None
         callback.closed_by = None
         callback.confirmed_by_customer = False
         callback.next_update_due_at = None
         callback.reopen_count += 1
-        _save(callback, now, ["state", "revisit_due_at", "revisit_job", "root_cause", "closed_at", "closed_by",
-                              "confirmed_by_customer", "next_update_due_at", "reopen_count"])
+        _save(callback, now, ["state", "revisit_due_at", "revisit_job", "revisit_done_at", "root_cause", "closed_at",
+                              "closed_by", "confirmed_by_customer", "next_update_due_at", "reopen_count"])
         _event(callback, Action.REOPENED, by=by, at=now, from_state=from_state, to_state=State.ACKNOWLEDGED,
                note=reason)
         notify(users=managers(), text=f"Callback #{callback.pk} reopened ({callback.customer.name}): {reason[:150]}",

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from customers.briefing import briefing_blocks
 from customers.models import Job
 from customers.pagination import CappedPaginator
 from customers.services import job_complete
@@ -99,6 +100,7 @@ def briefing(request, pk):
         "past_visits": past_visits,
         "responses": Discussion.Response.choices,
         "job_open": job.status in (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS),
+        "briefing_blocks": briefing_blocks(job),
     }
     return render(request, "recommendations/briefing.html", context)
 

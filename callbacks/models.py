@@ -225,6 +225,8 @@ class Callback(models.Model):
     faulty_part = models.CharField(max_length=200, blank=True)
     part_supplier = models.CharField(max_length=200, blank=True)
     rma_reference = models.CharField("return / RMA reference", max_length=100, blank=True)
+    # The sums of the callback's RevisitCost rows (every revisit's, a reopened callback's too), kept by
+    # callback_resolve, so that the dashboards read the cost from this table alone.
     labour_hours = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     parts_cost = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -256,6 +258,10 @@ class Callback(models.Model):
     job_lead_id = models.IntegerField(null=True, editable=False)
     revisit_lead_id = models.IntegerField(null=True, editable=False)
     revisit_no_charge = models.BooleanField(null=True, editable=False)
+    # The no-charge revisits before the current one (a reopened callback's), which the cost panel adds to
+    # revisit_no_charge so that every no-charge visit counts. Kept by callback_reopen; NULL is none. Written only
+    # with the state, so the rollup's triggers, which watch the state, see it change.
+    earlier_no_charge_revisits = models.PositiveSmallIntegerField(null=True, editable=False)
 
     objects = CallbackQuerySet.as_manager()
 
@@ -497,9 +503,38 @@ class TrainingItem(models.Model):
 
     class Meta:
         ordering = ["due_on", "pk"]
+        # A callback reopened and resolved again with the same cause is the same lesson, not a second one.
+        constraints = [
+            models.UniqueConstraint(fields=["callback", "root_cause"], name="training_item_once_per_callback_cause")
+        ]
 
     def __str__(self):
         return f"Training for {self.technician} on callback #{self.callback_id}"
+
+
+class RevisitCost(models.Model):
+    """The labour and parts of one go at fixing a callback: its revisit job, or a fix without a revisit (talked
+    through on the phone). Each resolution records its own, so a reopened callback's second revisit adds to the
+    first instead of overwriting it; the callback's cost (Callback.labour_hours, parts_cost) is their sum."""
+
+    callback = models.ForeignKey(Callback, on_delete=models.PROTECT, related_name="revisit_costs")
+    revisit_job = models.ForeignKey(Job, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    labour_hours = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    parts_cost = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        # One row per revisit job (fixes without a revisit have none, and NULLs are distinct).
+        constraints = [
+            models.UniqueConstraint(fields=["callback", "revisit_job"], name="revisit_cost_once_per_revisit")
+        ]
+
+    def __str__(self):
+        return f"Cost of a revisit on callback #{self.callback_id}"
 
 
 DEFAULT_TARGETS = {

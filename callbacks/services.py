@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from customers.models import Job
@@ -25,6 +26,7 @@ from .models import (
     CustomerContact,
     HandOff,
     RecoveryStep,
+    RevisitCost,
     TrainingItem,
     UrgencyTarget,
 )
@@ -271,14 +273,17 @@ def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="",
         callback.faulty_part = faulty_part.strip() if is_part else ""
         callback.part_supplier = part_supplier.strip() if is_part else ""
         callback.rma_reference = rma_reference.strip() if is_part else ""
-        callback.labour_hours = labour_hours
-        callback.parts_cost = parts_cost
+        revisit = callback.revisit_job
+        if labour_hours is not None or parts_cost is not None:
+            RevisitCost.objects.create(callback=callback, revisit_job=revisit, labour_hours=labour_hours,
+                                       parts_cost=parts_cost, recorded_at=now, recorded_by=by)
+            costs = callback.revisit_costs.aggregate(labour_hours=Sum("labour_hours"), parts_cost=Sum("parts_cost"))
+            callback.labour_hours, callback.parts_cost = costs["labour_hours"], costs["parts_cost"]
         callback.resolved_at = now
         callback.resolved_by = by
         callback.next_update_due_at = now + CLOSURE_CALL_AFTER
         _save(callback, now, ["state", "root_cause", "resolution", "faulty_part", "part_supplier", "rma_reference",
                               "labour_hours", "parts_cost", "resolved_at", "resolved_by", "next_update_due_at"])
-        revisit = callback.revisit_job
         if revisit is not None:
             job_mark_completed(job=revisit, now=now)
         _event(callback, Action.RESOLVED, by=by, at=now, from_state=from_state, to_state=State.RESOLVED,
@@ -286,18 +291,18 @@ def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="",
         if root_cause in Callback.TRAINING_CAUSES:
             technician = responsible_technician or callback.job.lead_technician
             if technician is not None:
-                item = TrainingItem.objects.create(
-                    technician=technician,
+                # Once per callback and cause: resolved again after a reopen, the lesson is the one already set.
+                item, created = TrainingItem.objects.get_or_create(
                     callback=callback,
                     root_cause=root_cause,
-                    what_happened=resolution or callback.problem,
-                    due_on=timezone.localdate(now) + TRAINING_DUE_AFTER,
-                    created_at=now,
+                    defaults={"technician": technician, "what_happened": resolution or callback.problem,
+                              "due_on": timezone.localdate(now) + TRAINING_DUE_AFTER, "created_at": now},
                 )
-                _event(callback, Action.TRAINING, by=by, at=now,
-                       note=f"Training item for {_name(technician)}, done by {item.due_on:%b %d}.")
-                notify(users=[technician], url=callback.get_absolute_url(),
-                       text=f"Training item from callback #{callback.pk} ({callback.customer.name})")
+                if created:
+                    _event(callback, Action.TRAINING, by=by, at=now,
+                           note=f"Training item for {_name(technician)}, done by {item.due_on:%b %d}.")
+                    notify(users=[technician], url=callback.get_absolute_url(),
+                           text=f"Training item from callback #{callback.pk} ({callback.customer.name})")
     return callback
 
 
@@ -335,6 +340,8 @@ def callback_reopen(*, callback, by, reason, now=None, only_from=None):
         _check(callback, "reopen")
         from_state = callback.state
         _, revisit_within = urgency_targets()[callback.urgency]
+        if callback.revisit_job is not None and callback.revisit_job.no_charge:
+            callback.earlier_no_charge_revisits = (callback.earlier_no_charge_revisits or 0) + 1
         callback.state = State.ACKNOWLEDGED
         callback.revisit_due_at = now + revisit_within
         callback.revisit_job = None
@@ -346,7 +353,8 @@ def callback_reopen(*, callback, by, reason, now=None, only_from=None):
         callback.next_update_due_at = None
         callback.reopen_count += 1
         _save(callback, now, ["state", "revisit_due_at", "revisit_job", "revisit_done_at", "root_cause", "closed_at",
-                              "closed_by", "confirmed_by_customer", "next_update_due_at", "reopen_count"])
+                              "closed_by", "confirmed_by_customer", "next_update_due_at", "reopen_count",
+                              "earlier_no_charge_revisits"])
         _event(callback, Action.REOPENED, by=by, at=now, from_state=from_state, to_state=State.ACKNOWLEDGED,
                note=reason)
         notify(users=managers(), text=f"Callback #{callback.pk} reopened ({callback.customer.name}): {reason[:150]}",

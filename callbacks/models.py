@@ -94,7 +94,7 @@ class CallbackQuerySet(models.QuerySet):
         2 ms. Two lookups by primary key plan in microseconds.
         """
         return self.select_related("customer", "site").only(
-            "problem", "urgency", "state", "is_repeat", "first_contact_due_at", "revisit_due_at",
+            "problem", "urgency", "state", "is_repeat", "first_contact_due_at", "revisit_due_at", "revisit_done_at",
             "next_update_due_at", "due_at", "job", "revisit_job", "assigned_to", "customer__name", "site__street",
         )
 

@@ -263,6 +263,10 @@ def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="",
         if missing:
             raise ValidationError(missing)
     with transaction.atomic():
+        # The revisit job first, then the callback: the order job_complete takes them in (the job, then through
+        # its after-completion hook the callbacks it serves), so a resolution recorded while the technician
+        # completes the revisit waits for it rather than deadlocking.
+        Job.objects.select_for_update().filter(pk=callback.revisit_job_id).exists()
         callback = _lock(callback)
         _check(callback, "resolve")
         from_state = callback.state

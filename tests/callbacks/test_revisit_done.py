@@ -204,3 +204,19 @@ def test_the_revisit_briefing_query_count_does_not_grow(client_for, csr, django_
     assert len(small_queries) <= BASE_QUERIES + 7
     assert page.content.decode().count("This visit fixes") == 2
     assert Recommendation.objects.filter(site=large.site).count() == 30
+
+
+@pytest.mark.parametrize("done", [1, 6])
+def test_the_callback_list_shows_the_resolution_clock_in_a_fixed_number_of_queries(
+    client_for, csr, done, django_assert_num_queries
+):
+    for _ in range(done):
+        callback = revisit_booked(csr)
+        job_complete(job=callback.revisit_job, completed_by=callback.revisit_job.lead_technician, summary="Fixed.")
+    client = client_for(csr)
+    client.get(reverse("callbacks:list"))
+
+    # session, user, roles, count, page, its jobs, their people, unread notifications, technicians for the filter
+    with django_assert_num_queries(9):
+        body = client.get(reverse("callbacks:list")).content.decode()
+    assert body.count("Resolution: in 23") == done

@@ -170,7 +170,8 @@ def test_the_revisit_briefing_says_which_callback_it_fixes_and_what_the_customer
 
     body = page.content.decode()
     block = body[body.index(f'id="revisit-fixes-callback-{callback.pk}"'):]
-    assert f"This visit fixes <a href=\"{callback.get_absolute_url()}\">callback #{callback.pk}</a>" in block
+    link = f'<a class="alert-link" href="{callback.get_absolute_url()}">callback #{callback.pk}</a>'
+    assert f"This visit fixes {link}" in block
     assert "Water under the furnace since Tuesday." in block
     assert f"#{callback.job.invoice_number}" in block
 

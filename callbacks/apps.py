@@ -10,9 +10,10 @@ class CallbacksConfig(AppConfig):
         from customers.history import register
 
         from .briefing import revisit_blocks
-        from .history import callback_entries
+        from .history import callback_entries, follow_up_call_entries
         from .services import callback_revisits_done
 
         register(callback_entries)
+        register(follow_up_call_entries)
         completion.register_after(callback_revisits_done)
         briefing.register(revisit_blocks)

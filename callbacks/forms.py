@@ -11,9 +11,9 @@ from customers.phones import phone_digits
 from servicedesk import roles
 
 from .models import Callback, CustomerContact, RecoveryStep, Urgency
+from .selectors import loggable_jobs
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-RECENT_JOBS = 10
 
 
 def technicians():
@@ -29,21 +29,6 @@ def office_staff():
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.get_full_name() or obj.username
-
-
-def recent_jobs(customer):
-    """The customer's jobs a callback can be about: work started or done, newest first."""
-    return (
-        Job.objects.filter(customer=customer, status__in=[Job.Status.COMPLETED, Job.Status.IN_PROGRESS])
-        .select_related("site", "equipment", "lead_technician")
-        .order_by("-scheduled_start", "-pk")
-    )
-
-
-def most_likely_job(jobs):
-    """The latest completed job that is not itself a callback revisit: what customers usually call back about."""
-    completed = [job for job in jobs if job.is_completed and job.kind != Job.Kind.CALLBACK_REVISIT]
-    return max(completed, key=lambda job: (job.completed_at, job.pk), default=None)
 
 
 class JobChoiceField(forms.ModelChoiceField):
@@ -78,18 +63,28 @@ class CallbackLogForm(forms.Form):
                                 widget=forms.RadioSelect)
     urgency = forms.ChoiceField(choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect)
 
-    def __init__(self, *args, customer=None, jobs=None, **kwargs):
+    def __init__(self, *args, customer=None, jobs=None, picked=None, has_jobs=None, **kwargs):
+        """`jobs`: the jobs to list (the recent ones, or those a search of all the customer's jobs found); any of
+        the customer's jobs is accepted. `picked`: the job to choose for the CSR, listed first if not among them.
+        `has_jobs`: whether the customer has any job at all (by default, whether `jobs` lists one)."""
         super().__init__(*args, **kwargs)
         self.customer = customer
-        self.jobs = list(jobs[:RECENT_JOBS]) if jobs is not None else []
+        self.jobs = list(jobs) if jobs is not None else []
+        if picked is not None and picked not in self.jobs:
+            self.jobs.insert(0, picked)
+        self.has_jobs = bool(self.jobs) if has_jobs is None else has_jobs
         if customer is not None:
             # The customer is found: the CSR types next what the caller is saying.
             self.fields["problem"].widget.attrs["autofocus"] = True
             self.fields["customer"].initial = customer.pk
-            self.fields["job"].queryset = recent_jobs(customer)
-            likely = most_likely_job(self.jobs)
-            if likely is not None:
-                self.fields["job"].initial = likely.pk
+            self.fields["job"].queryset = loggable_jobs(customer)
+            if picked is not None:
+                self.fields["job"].initial = picked.pk
+        # A job posted from a search of all the customer's jobs is listed again if the form comes back with errors.
+        posted = self.data.get("job") if self.is_bound else None
+        if customer is not None and posted and str(posted).isdigit() and len(str(posted)) <= 18:
+            if all(str(job.pk) != posted for job in self.jobs):
+                self.jobs[:0] = list(loggable_jobs(customer).filter(pk=posted))
         self.fields["job"].choices = [(job.pk, self.fields["job"].label_from_instance(job)) for job in self.jobs]
 
     def clean(self):
@@ -97,7 +92,7 @@ class CallbackLogForm(forms.Form):
         if self.customer is None:
             raise forms.ValidationError("Find the customer first: search by phone, name, address or invoice number.")
         if not cleaned.get("job") and "job" not in self.errors:
-            if not self.jobs:
+            if not self.has_jobs:
                 self.add_error("job", (
                     f"No job on record for {self.customer.name}. A callback is about work we did: find the original "
                     "visit by its invoice number, or log the original visit first, then log the callback."
@@ -193,6 +188,16 @@ class HandOffForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_user"].queryset = office_staff()
+
+
+class TriageOwnerForm(forms.Form):
+    owner = PersonChoiceField(queryset=office_staff(), required=False, empty_label="Every CSR",
+                              label="Who is reminded of callbacks nobody owns",
+                              widget=forms.Select(attrs={"class": "form-select"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = office_staff()
 
 
 class ContactForm(forms.Form):

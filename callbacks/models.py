@@ -52,6 +52,11 @@ class CallbackQuerySet(models.QuerySet):
     def repeats(self):
         return self.filter(is_repeat=True)
 
+    def in_triage(self):
+        """Open callbacks nobody owns: logged from the feedback page into the office's triage queue, or left by
+        someone no longer here. Every CSR (or the triage owner) is reminded of them until one takes it."""
+        return self.open().filter(Q(assigned_to=None) | Q(assigned_to__is_active=False))
+
     def counted(self):
         """Callbacks that count against the work: an unrelated new problem is not a callback."""
         return self.exclude(root_cause=Callback.RootCause.UNRELATED)
@@ -359,6 +364,7 @@ class CallbackEvent(models.Model):
         CONTACT = "contact", "Customer contact"
         STEP = "step", "Recovery step"
         TRAINING = "training", "Training item"
+        TAKEN = "taken", "Taken from the triage queue"
 
     callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=20, choices=Action.choices)
@@ -375,6 +381,27 @@ class CallbackEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Triage(models.Model):
+    """The office's triage queue of callbacks nobody owns yet: one row, whose owner the managers set. With no owner
+    (or one who has left), every CSR is reminded of them."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="Reminded of callbacks nobody owns; nobody chosen means every CSR.",
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self):
+        return f"Triage owner: {self.owner or 'every CSR'}"
+
+    @classmethod
+    def current(cls):
+        return cls.objects.select_related("owner").filter(pk=1).first() or cls(pk=1)
 
 
 class RecoveryStep(models.Model):
@@ -549,6 +576,7 @@ from .follow_ups.models import (  # noqa: E402, F401
     DEFAULT_FOLLOW_UP_DAYS,
     CallAttempt,
     FollowUpCall,
+    FollowUpCallEvent,
     FollowUpCallQuerySet,
     FollowUpRule,
     Referral,

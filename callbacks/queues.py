@@ -4,13 +4,16 @@ The follow-up call queue's querysets come from follow_ups/selectors.py."""
 
 from datetime import datetime, time, timedelta
 
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from servicedesk import roles
 from servicedesk.bulk import count_each
 
 from .follow_ups.selectors import queue_counts
-from .models import Callback, with_jobs_and_people
+from .models import Callback, Triage, with_jobs_and_people
 
 State = Callback.State
 
@@ -29,7 +32,9 @@ def office_queues(now=None, **extra_counts):
     updates = Callback.objects.filter(state__in=[State.ACKNOWLEDGED, State.REVISIT_SCHEDULED, State.REVISIT_DONE],
                                       next_update_due_at__lt=end)
     closures = Callback.objects.filter(state=State.RESOLVED, next_update_due_at__lt=end)
+    triage = Callback.objects.in_triage()
     counts = count_each(
+        triage=triage, triage_overdue=triage.filter(due_at__lt=now),
         new=new, new_overdue=new.filter(first_contact_due_at__lt=now),
         updates=updates, updates_overdue=updates.filter(next_update_due_at__lt=now),
         closures=closures, closures_overdue=closures.filter(next_update_due_at__lt=now),
@@ -38,6 +43,8 @@ def office_queues(now=None, **extra_counts):
     )
     callbacks = reverse("callbacks:list")
     queues = [
+        {"name": "New from customers", "count": counts["triage"], "overdue": counts["triage_overdue"],
+         "url": reverse("callbacks:triage")},
         {"name": "New callbacks to acknowledge", "count": counts["new"], "overdue": counts["new_overdue"],
          "url": f"{callbacks}?state=new"},
         {"name": "Customer updates due", "count": counts["updates"], "overdue": counts["updates_overdue"],
@@ -61,3 +68,17 @@ def open_callbacks(limit=10):
     """The first open callbacks, overdue first, as the list shows them (for_rows: joining every related table
     made PostgreSQL plan for ~25 ms a query it ran in 1)."""
     return with_jobs_and_people(Callback.objects.open().for_rows().overdue_first()[:limit])
+
+
+def triage_recipients():
+    """Who hears of the callbacks nobody owns: the triage owner the managers set, while still here; else every
+    active CSR."""
+    owner = Triage.objects.filter(pk=1, owner__is_active=True).values("owner")
+    return get_user_model().objects.filter(
+        Q(pk__in=owner) | (Q(groups__name=roles.CSR) & ~Exists(owner)), is_active=True
+    ).distinct()
+
+
+def triage_queue():
+    """The callbacks nobody owns, overdue first, as the list shows them."""
+    return Callback.objects.in_triage().for_rows().overdue_first()

@@ -1,5 +1,5 @@
-"""Beat sweeps over callbacks: remind the owner of what is overdue, escalate what is twice overdue, and the
-technicians' evening briefing digest.
+"""Beat sweeps over callbacks: remind the owner of what is overdue (of a callback nobody owns: the triage owner or
+every CSR), escalate what is twice overdue, and the technicians' evening briefing digest.
 
 Each reminder's key names the callback, what is due (first contact, customer update, revisit, resolution, closure
 call) and the due time, so every promise is reminded once however often the sweep runs, and a new promise (a new
@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Case, CharField, F, OuterRef, Q, Value, When
-from django.db.models.functions import Cast, Coalesce, Concat, Left
+from django.db.models.functions import Cast, Concat, Left
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,6 +23,7 @@ from servicedesk.models import Notification
 from servicedesk.notifications import managers, remind
 
 from .models import Callback
+from .queues import triage_recipients
 from .services import urgency_targets
 
 State = Callback.State
@@ -52,20 +53,33 @@ def _text(lead):
 
 def remind_callback_owners(*, now=None):
     """Every open callback past its due time (first contact, customer update, revisit, resolution once the revisit
-    is done, closure call) reminds its owner once per promise."""
+    is done, closure call) reminds its owner once per promise. One nobody owns (the triage queue's: from the
+    feedback page, or its owner has left) reminds the triage owner, or every CSR when none is set, until one of
+    them takes it."""
     now = now or timezone.now()
     overdue = Callback.objects.open().filter(due_at__lte=now)
-    owner = Coalesce("assigned_to_id", "logged_by_id")
+    in_triage = overdue.in_triage()
     with transaction.atomic():
-        return len(remind(
-            overdue,
-            recipient=owner,
-            key=Concat(_key(":to:"), Cast(owner, CharField()), output_field=CharField()),
+        inserted = remind(
+            overdue.filter(assigned_to__is_active=True),
+            recipient=F("assigned_to_id"),
+            key=Concat(_key(":to:"), Cast("assigned_to_id", CharField()), output_field=CharField()),
             text=_text("Overdue: "),
             url=url_of("callbacks:detail"),
             kind=Notification.Kind.REMINDER,
             now=now,
-        ))
+        )
+        for user_id in triage_recipients().values_list("pk", flat=True):
+            inserted += remind(
+                in_triage,
+                recipient=Value(user_id),
+                key=_key(f":to:{user_id}"),
+                text=_text("Nobody owns it, take it: "),
+                url=url_of("callbacks:detail"),
+                kind=Notification.Kind.REMINDER,
+                now=now,
+            )
+    return len(inserted)
 
 
 def twice_overdue(now):

@@ -12,11 +12,12 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from customers.models import Job
+from customers.models import Job, Site
 from customers.services import job_book, job_mark_completed
 from recommendations.models import Risk
 from recommendations.services import recommendation_raise
 from servicedesk import roles
+from servicedesk.audit import setting_changes_record
 from servicedesk.notifications import managers, notify
 
 from .models import (
@@ -28,6 +29,8 @@ from .models import (
     RecoveryStep,
     RevisitCost,
     TrainingItem,
+    Triage,
+    Urgency,
     UrgencyTarget,
 )
 
@@ -105,8 +108,12 @@ def find_repeat_of(job, now=None):
     return Callback.objects.earlier_for(job, since=repeat_window_start(now)).first()
 
 
-def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None, now=None):
-    """Log a callback about `job`. A repeat is marked and escalated to the managers at once."""
+def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None, to_triage=False, now=None):
+    """Log a callback about `job`. A repeat is marked and escalated to the managers at once.
+
+    Owned by `assigned_to`, else by whoever logged it; `to_triage` logs it owned by nobody, into the office's
+    triage queue, until a CSR takes it (callback_take): the feedback page's, logged by no one who works here.
+    """
     now = _now(now)
     problem = (problem or "").strip()
     if not problem:
@@ -116,6 +123,11 @@ def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None,
         raise ValidationError({"job": "This is a callback revisit; reopen its callback instead of logging a new one."})
     first_contact_within, revisit_within = urgency_targets()[urgency]
     with transaction.atomic():
+        # Two callbacks logged at the same moment at one site would each miss the other, neither committed yet:
+        # the second waits here for the first to commit, then finds it. The site covers the job, its equipment
+        # and the site itself, the three places a repeat is looked for. NO KEY UPDATE, so jobs and visits being
+        # booked at the site (their foreign keys take KEY SHARE) are not held up.
+        Site.objects.select_for_update(no_key=True).only("pk").get(pk=job.site_id)
         repeat_of = find_repeat_of(job, now)
         callback = Callback(
             job=job,
@@ -130,7 +142,7 @@ def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None,
             repeat_of=repeat_of,
             logged_by=logged_by,
             logged_at=now,
-            assigned_to=assigned_to or logged_by,
+            assigned_to=None if to_triage else assigned_to or logged_by,
             first_contact_due_at=now + first_contact_within,
             revisit_due_at=now + revisit_within,
         )
@@ -159,9 +171,14 @@ def callback_acknowledge(*, callback, by, note="", now=None):
     with transaction.atomic():
         callback = _lock(callback)
         _check(callback, "acknowledge")
+        fields = ["state", "acknowledged_at"]
+        if _in_triage(callback) and roles.is_office(by):
+            # Whoever made the first contact owns it now, or the rest of it would keep reminding every CSR.
+            _take(callback, by=by, now=now)
+            fields.append("assigned_to")
         callback.state = State.ACKNOWLEDGED
         callback.acknowledged_at = now
-        _save(callback, now, ["state", "acknowledged_at"])
+        _save(callback, now, fields)
         _event(callback, Action.ACKNOWLEDGED, by=by, at=now, from_state=State.NEW, to_state=State.ACKNOWLEDGED,
                note=note)
     return callback
@@ -190,6 +207,7 @@ def callback_schedule_revisit(*, callback, by, technician, start, end=None, help
             lead_technician=technician,
             helpers=helpers,
             no_charge=no_charge,
+            by=by,
             summary=f"Callback revisit for job {original.invoice_number or original.pk}: {callback.problem}",
         )
         callback.revisit_job = revisit
@@ -289,7 +307,7 @@ def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="",
         _save(callback, now, ["state", "root_cause", "resolution", "faulty_part", "part_supplier", "rma_reference",
                               "labour_hours", "parts_cost", "resolved_at", "resolved_by", "next_update_due_at"])
         if revisit is not None:
-            job_mark_completed(job=revisit, now=now)
+            job_mark_completed(job=revisit, by=by, note=f"Callback #{callback.pk} resolved.", now=now)
         _event(callback, Action.RESOLVED, by=by, at=now, from_state=from_state, to_state=State.RESOLVED,
                note=f"Root cause: {callback.get_root_cause_display()}. {resolution}".strip(), job=revisit)
         if root_cause in Callback.TRAINING_CAUSES:
@@ -390,6 +408,44 @@ def callback_hand_off(*, callback, by, to_user, warm, note="", now=None):
     return callback
 
 
+def _in_triage(callback):
+    return callback.assigned_to_id is None or not callback.assigned_to.is_active
+
+
+def _take(callback, *, by, now):
+    left = callback.assigned_to
+    callback.assigned_to = by
+    note = f"Taken by {_name(by)}" + (f" (owned by {_name(left)}, no longer here)" if left is not None else "") + "."
+    _event(callback, Action.TAKEN, by=by, at=now, note=note)
+
+
+def callback_take(*, callback, by, now=None):
+    """A CSR takes a callback nobody owns (the triage queue's) in one click; refused when someone took it first."""
+    now = _now(now)
+    if not roles.is_office(by):
+        raise ValidationError("Only a CSR or a manager takes a callback.")
+    with transaction.atomic():
+        callback = _lock(callback)
+        if not callback.is_open:
+            raise TransitionRefused("A closed callback cannot be taken; reopen it first.")
+        if not _in_triage(callback):
+            whose = "yours already" if callback.assigned_to_id == by.pk else f"taken by {_name(callback.assigned_to)}"
+            raise TransitionRefused(f"Callback #{callback.pk} is {whose}.")
+        _take(callback, by=by, now=now)
+        _save(callback, now, ["assigned_to"])
+    return callback
+
+
+def triage_owner_set(*, owner, by, now=None):
+    """Managers name who is reminded of the callbacks nobody owns; None: every CSR."""
+    if not roles.has_role(by, roles.MANAGER):
+        raise ValidationError("Only managers set the triage owner.")
+    if owner is not None and not (owner.is_active and roles.is_office(owner)):
+        raise ValidationError({"owner": "Pick a CSR or a manager who is still here."})
+    return Triage.objects.update_or_create(pk=1, defaults={"owner": owner, "updated_by": by,
+                                                           "updated_at": _now(now)})[0]
+
+
 def callback_record_contact(*, callback, by, kind, summary, next_update_due_at=None, now=None):
     """Stay in touch: log the contact and the next update promised (which replaces the last promise)."""
     now = _now(now)
@@ -484,12 +540,30 @@ def urgency_targets_set(*, targets, by, now=None):
         if revisit_within < first_contact_within:
             raise ValidationError("The revisit cannot be due before the first contact.")
     with transaction.atomic():
+        setting_changes_record(setting="urgency_targets", by=by, now=now, changes=target_changes(targets))
         for urgency, (first_contact_within, revisit_within) in targets.items():
             UrgencyTarget.objects.update_or_create(
                 urgency=urgency,
                 defaults={"first_contact_within": first_contact_within, "revisit_within": revisit_within,
                           "updated_by": by, "updated_at": _now(now)},
             )
+
+
+def target_changes(targets):
+    """{"<urgency>: first contact" or ": revisit": (hours before, hours after)}, for the trail."""
+    current = urgency_targets()
+
+    def hours(within):
+        count = within.total_seconds() / 3600
+        return f"{count:g} hour{'' if count == 1 else 's'}"
+
+    changes = {}
+    for urgency, after in targets.items():
+        label = Urgency(urgency).label
+        for part, before_within, after_within in zip(("first contact", "revisit"), current[urgency], after,
+                                                     strict=True):
+            changes[f"{label}: {part}"] = (hours(before_within), hours(after_within))
+    return changes
 
 
 def _name(user):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import triage_views, views
 from .follow_ups import urls as follow_ups
 
 app_name = "callbacks"
@@ -12,7 +12,10 @@ urlpatterns = [
     path("callbacks/new/", views.callback_new, name="new"),
     path("callbacks/new/repeat-check/", views.repeat_check, name="repeat_check"),
     path("callbacks/targets/", views.urgency_targets, name="targets"),
+    path("callbacks/triage/", triage_views.triage, name="triage"),
+    path("callbacks/triage/owner/", triage_views.triage_owner, name="triage_owner"),
     path("callbacks/<int:pk>/", views.callback_detail, name="detail"),
+    path("callbacks/<int:pk>/take/", triage_views.callback_take, name="take"),
     path("callbacks/<int:pk>/acknowledge/", views.callback_acknowledge, name="acknowledge"),
     path("callbacks/<int:pk>/revisit/", views.callback_schedule_revisit, name="schedule_revisit"),
     path("callbacks/<int:pk>/resolve/", views.callback_resolve, name="resolve"),

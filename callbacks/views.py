@@ -5,6 +5,7 @@ from itertools import chain
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -17,6 +18,7 @@ from customers.pagination import CappedPaginator
 from customers.phones import phone_digits
 from customers.services import customer_add
 from servicedesk import roles
+from servicedesk.audit import setting_changes
 from servicedesk.forms import add_errors
 from servicedesk.unchanged import render_unless_unchanged
 
@@ -35,12 +37,13 @@ from .forms import (
     StepForm,
     TrainingDoneForm,
     UrgencyTargetForm,
-    recent_jobs,
 )
 from .models import Callback, RecoveryStep, TrainingItem, Urgency, UrgencyTarget, checklist, with_jobs_and_people
+from .selectors import JOB_SEARCH_RESULTS, RECENT_JOBS, job_to_preselect, jobs_matching, loggable_jobs
 
 PAGE_SIZE = 25
 SEARCH_RESULTS = 8
+SITES_TO_ASK = 12  # past these, the CSR finds the address with the job search
 STAFF = (roles.CSR, roles.MANAGER, roles.TECHNICIAN)
 
 
@@ -81,10 +84,20 @@ def _customer_from(value):
 
 
 def _search_customers(query):
-    first_site = Site.objects.filter(customer=OuterRef("pk")).order_by("pk")
+    sites = Site.objects.filter(customer=OuterRef("pk")).order_by("pk")
+    # The site the search matched by its address, and the job it matched by its invoice number: the page opens
+    # the customer with that job (or that site's latest job) chosen, not merely the customer's latest.
+    matched_site = sites.filter(street__icontains=query)
+    matched_job = Job.objects.filter(customer=OuterRef("pk"), invoice_number__iexact=query).order_by(
+        "-scheduled_start", "-pk")
     return (
         Customer.objects.search(query)
-        .annotate(street=Subquery(first_site.values("street")[:1]), city=Subquery(first_site.values("city")[:1]))
+        .annotate(
+            matched_site=Subquery(matched_site.values("pk")[:1]),
+            matched_job=Subquery(matched_job.values("pk")[:1]),
+            street=Coalesce(Subquery(matched_site.values("street")[:1]), Subquery(sites.values("street")[:1])),
+            city=Coalesce(Subquery(matched_site.values("city")[:1]), Subquery(sites.values("city")[:1])),
+        )
         .order_by("name", "pk")[:SEARCH_RESULTS]
     )
 
@@ -94,11 +107,43 @@ def _looks_like_phone(query):
     return len(digits) >= 7 and len(digits) >= len(query.replace(" ", "")) // 2
 
 
-def _log_context(request, *, customer, form, new_customer_form=None):
+def _id(value):
+    """An id from the query string, or None for anything that is not one (text, or a number no id reaches)."""
+    value = str(value or "")
+    return int(value) if value.isdigit() and len(value) <= 18 else None
+
+
+def _job_choices(request, customer):
+    """The jobs the log form lists, the one it chooses, and the job search as the page shows it."""
+    jobs = loggable_jobs(customer)
+    # PostgreSQL refuses a NUL in a string: nobody types one, so it is dropped rather than answered with a 500.
+    job_query = request.GET.get("job_q", "").replace("\x00", "").strip()
+    if job_query:
+        found = list(jobs_matching(customer, job_query)[:JOB_SEARCH_RESULTS + 1])
+        listed = found[:JOB_SEARCH_RESULTS]
+    else:
+        found = None
+        listed = list(jobs[:RECENT_JOBS])
+    picked = job_to_preselect(customer, job_id=_id(request.GET.get("job")), site_id=_id(request.GET.get("site")))
+    if found is not None and picked not in listed:
+        picked = None  # the CSR is looking for another job: list only what the search found
+    job_search = {
+        "query": job_query,
+        "count": jobs.count(),
+        "found": len(listed) if found is not None else None,
+        "more": found is not None and len(found) > JOB_SEARCH_RESULTS,
+        # Several addresses and no job chosen: the page asks which address the call is about.
+        "sites": [] if picked is not None else list(customer.sites.order_by("pk")[:SITES_TO_ASK]),
+    }
+    return listed, picked, job_search
+
+
+def _log_context(request, *, customer, form, new_customer_form=None, job_search=None):
     query = request.GET.get("q", "").strip()
     likely = form.fields["job"].initial
     likely_job = next((job for job in form.jobs if job.pk == likely), None)
     return {
+        "job_search": job_search,
         "query": query,
         "results": _search_customers(query) if query and customer is None else None,
         "phone_query": _looks_like_phone(query) if query else False,
@@ -115,7 +160,8 @@ def _log_context(request, *, customer, form, new_customer_form=None):
 def callback_new(request):
     """The CSR's page while the customer is on the line: find, pick the job, the problem, one submit."""
     customer = _customer_from(request.POST.get("customer") or request.GET.get("customer"))
-    jobs = recent_jobs(customer) if customer is not None else None
+    jobs, picked, job_search = _job_choices(request, customer) if customer is not None else (None, None, None)
+    choices = {"jobs": jobs, "picked": picked, "has_jobs": bool(job_search and job_search["count"])}
     new_customer_form = None
     if request.method == "POST" and "new-name" in request.POST:
         new_customer_form = NewCustomerForm(request.POST, prefix="new")
@@ -123,9 +169,9 @@ def callback_new(request):
             customer = customer_add(**new_customer_form.cleaned_data)
             messages.success(request, f"Added {customer.name}. Now pick the job the callback is about.")
             return redirect(f"{reverse('callbacks:new')}?customer={customer.pk}")
-        form = CallbackLogForm(customer=customer, jobs=jobs)
+        form = CallbackLogForm(customer=customer, **choices)
     elif request.method == "POST":
-        form = CallbackLogForm(request.POST, customer=customer, jobs=jobs)
+        form = CallbackLogForm(request.POST, customer=customer, jobs=jobs, has_jobs=choices["has_jobs"])
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -142,14 +188,17 @@ def callback_new(request):
                 messages.success(request, text)
                 return redirect(callback)
     else:
-        form = CallbackLogForm(customer=customer, jobs=jobs)
+        form = CallbackLogForm(customer=customer, **choices)
     if request.method == "POST":
         # Said at the top too: without a customer the log form is not on the page to show its errors.
         found = customer is not None or new_customer_form is not None
         messages.error(request, "Nothing was saved: " + ("see below." if found else "find the customer first."))
-    context = _log_context(request, customer=customer, form=form, new_customer_form=new_customer_form)
+    context = _log_context(request, customer=customer, form=form, new_customer_form=new_customer_form,
+                           job_search=job_search)
     if request.htmx and request.htmx.target == "customer-results":
         return render(request, "callbacks/_customer_results.html", context)
+    if request.htmx and request.htmx.target == "job-choices" and customer is not None:
+        return render(request, "callbacks/_job_choices.html", context)
     return render(request, "callbacks/callback_new.html", context)
 
 
@@ -422,7 +471,8 @@ def urgency_targets(request):
         else:
             messages.error(request, "Nothing was changed: see the form below.")
     updated = UrgencyTarget.objects.select_related("updated_by").order_by("-updated_at").first()
-    return render(request, "callbacks/urgency_targets.html", {"rows": rows, "updated": updated})
+    return render(request, "callbacks/urgency_targets.html", {"rows": rows, "updated": updated,
+                                                              "changes": setting_changes("urgency_targets")})
 
 
 

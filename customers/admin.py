@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from servicedesk import roles
 
+from .admin_trail import ConsentTrail, JobTrail
 from .models import CompanySettings, Customer, Equipment, Job, Site
 from .services import jobs_completed
 
@@ -62,7 +63,7 @@ class EquipmentInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ConsentTrail, admin.ModelAdmin):
     list_display = ("name", "phone", "email", "preferred_contact", "contact_opt_out", "external_id", "created_at")
     list_filter = ("preferred_contact", "contact_opt_out", SiteTypeFilter)
     # The app's own search (phone in any format, address, invoice number) plus the external id;
@@ -110,7 +111,7 @@ class EquipmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(JobTrail, admin.ModelAdmin):
     list_display = (
         "scheduled_start", "kind", "status", "customer", "lead_technician", "invoice_number", "no_charge",
         "external_id",

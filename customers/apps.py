@@ -10,3 +10,5 @@ class CustomersConfig(AppConfig):
 
         history.register(history.job_entries)
         history.register(history.relationship_entries)
+        history.register(history.job_event_entries)
+        history.register(history.consent_entries)

@@ -57,6 +57,46 @@ def job_entries(customer, *, limit):
         )
 
 
+def job_event_entries(customer, *, limit):
+    """Each job's trail (customers/events.py): booked, status changes, completed, who and through which door."""
+    from .models import JobEvent
+
+    events = (
+        JobEvent.objects.filter(job__customer=customer).select_related("job", "by").order_by("-at", "-pk")[:limit]
+    )
+    for event in events:
+        yield HistoryEntry(
+            when=event.at,
+            kind="job",
+            title=f"{job_label(event.job)} {job_event_text(event)} {event.get_via_display()}",
+            url=event.job.get_absolute_url(),
+            detail=event.note,
+            people=[_person(event.by)] if event.by_id else [],
+        )
+
+
+def job_label(job):
+    return f"{job.get_kind_display()} #{job.invoice_number or job.pk}"
+
+
+def job_event_text(event):
+    if event.action == event.Action.STATUS_CHANGED:
+        return f"{event.get_from_status_display().lower()} → {event.get_to_status_display().lower()}"
+    return event.get_action_display().lower()
+
+
+def consent_entries(customer, *, limit):
+    """Reminder e-mails turned on or off, unsubscribed, opted out of contact or back in: who and which door."""
+    for event in customer.consent_events.select_related("by").order_by("-at", "-pk")[:limit]:
+        yield HistoryEntry(
+            when=event.at,
+            kind="consent",
+            title=f"{event.get_action_display()} {event.get_via_display()}",
+            detail=event.note,
+            people=[_person(event.by)] if event.by_id else [],
+        )
+
+
 def relationship_entries(customer, *, limit):
     """Feedback from the public page, calls ended for abuse, and do-not-service decisions: three queries."""
     from .models import AbusiveCall

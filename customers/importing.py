@@ -28,7 +28,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from servicedesk import roles
+from servicedesk.audit import Via
 
+from .events import import_changes_record
 from .models import Customer, Equipment, Job, Site
 from .phones import phone_digits
 from .services import jobs_completed
@@ -67,6 +69,7 @@ class Record:
     raw: dict = field(default_factory=dict)  # column key -> the cell as the file has it, for messages
     helpers: set | None = None  # technician ids, for jobs when the file has a helpers column
     status: str = ""  # "new", "updated" or "unchanged"
+    previous: dict | None = None  # the row as it is before the import, None for a new one
 
 
 @dataclass
@@ -737,7 +740,7 @@ def plan_import(*, kind, data):
     finish = _FINISH.get(spec.name)
     now = timezone.now()
     for record in plan.records:
-        existing = current.get(record.external_id)
+        existing = record.previous = current.get(record.external_id)
         if finish:
             finish(record, existing, now, plan.errors, plan)
         if existing is None:
@@ -755,8 +758,10 @@ def plan_import(*, kind, data):
     return plan
 
 
-def apply_import(*, kind, data):
-    """Validates and writes the file in one transaction; raises ImportRejected, writing nothing, on any error."""
+def apply_import(*, kind, data, by=None, via=Via.IMPORT):
+    """Validates and writes the file in one transaction; raises ImportRejected, writing nothing, on any error.
+    Jobs booked or moved to another status, and customers opted out of contact or back in, are recorded on their
+    trail (customers/events.py) as from the import, by `by` (nobody from the shell)."""
     with transaction.atomic():
         plan = plan_import(kind=kind, data=data)
         if plan.errors:
@@ -775,7 +780,8 @@ def apply_import(*, kind, data):
             )
         if plan.kind is JOBS:
             _write_helpers([record for record in changed if record.helpers is not None])
-            jobs_completed(job_ids=_job_ids(completing))
+            jobs_completed(job_ids=_job_ids(completing), completed_by=by)
+        import_changes_record(kind=plan.kind.name, records=changed, by=by, via=via)
     return plan
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from servicedesk import roles
+from servicedesk.audit import Via
 
 # The shortest text a trigram index can look up.
 TRIGRAM = 3
@@ -312,6 +313,60 @@ class Job(models.Model):
         """Lead first, then helpers (uses the prefetch cache when the view prefetched helpers)."""
         people = [self.lead_technician] if self.lead_technician_id else []
         return people + [helper for helper in self.helpers.all() if helper.pk != self.lead_technician_id]
+
+
+class JobEvent(models.Model):
+    """One line of a job's trail: booked, its status changed, completed — who, when, and through which door (the
+    page, the admin, the import, the API). Written by customers.services and the admin and import in the same
+    transaction as the change; never edited or deleted."""
+
+    class Action(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        COMPLETED = "completed", "Completed"
+
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    at = models.DateTimeField(default=timezone.now)
+    # Nobody for a nightly import from the shell or a message from the dispatch system.
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    via = models.CharField(max_length=10, choices=Via.choices, default=Via.PAGE)
+    from_status = models.CharField(max_length=20, choices=Job.Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Job.Status.choices, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["job", "at"], name="job_event_job_at")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.from_status}→{self.to_status} {self.get_via_display()}"
+
+
+class ConsentEvent(models.Model):
+    """A change of what the customer lets us do: e-mail reminders turned on or off (by a CSR, or the customer's
+    unsubscribe link), contact opted out of (on a follow-up call) or allowed again. Who, when, which door."""
+
+    class Action(models.TextChoices):
+        REMINDERS_OPT_IN = "reminders_opt_in", "Reminder e-mails turned on"
+        REMINDERS_OPT_OUT = "reminders_opt_out", "Reminder e-mails turned off"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed from reminder e-mails"
+        CONTACT_OPT_OUT = "contact_opt_out", "Opted out of contact"
+        CONTACT_OPT_IN = "contact_opt_in", "Contact allowed again"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="consent_events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    via = models.CharField(max_length=10, choices=Via.choices, default=Via.PAGE)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["customer", "-at"], name="consent_event_customer_at")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.get_via_display()}"
 
 
 class FeedbackQuerySet(models.QuerySet):

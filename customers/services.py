@@ -12,10 +12,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from servicedesk import roles
+from servicedesk.audit import Via
 from servicedesk.notifications import managers, notify
 
 from . import completion
-from .models import AbusiveCall, Customer, DoNotServiceDecision, Feedback, Job, Site
+from .events import consent_event_record, job_event_record
+from .models import AbusiveCall, ConsentEvent, Customer, DoNotServiceDecision, Feedback, Job, JobEvent, Site
 from .phones import phone_digits
 
 Decision = DoNotServiceDecision.State
@@ -44,15 +46,19 @@ def customer_add_referral(*, name, phone, notes, now=None):
     )
 
 
-def customer_opt_out_of_contact(*, customer_id, now=None):
+def customer_opt_out_of_contact(*, customer_id, by=None, via=Via.PAGE, note="", now=None):
     """The customer asked us not to contact them (on a follow-up call); the first time asked is the one kept."""
-    return Customer.objects.filter(pk=customer_id, contact_opt_out=False).update(
+    changed = Customer.objects.filter(pk=customer_id, contact_opt_out=False).update(
         contact_opt_out=True, contact_opt_out_at=_now(now)
     )
+    if changed:
+        consent_event_record(customer_id=customer_id, action=ConsentEvent.Action.CONTACT_OPT_OUT, by=by, via=via,
+                             note=note, now=now)
+    return changed
 
 
 def job_book(*, customer_id, site_id, kind, scheduled_start, scheduled_end, summary, equipment_id=None,
-             lead_technician=None, helpers=(), no_charge=False):
+             lead_technician=None, helpers=(), no_charge=False, by=None, via=Via.PAGE):
     """A scheduled visit. The caller has checked the window and, for new work, ensure_bookable (a callback
     revisit on past work is booked even for a do-not-service customer)."""
     # Part of the caller's transaction when there is one: no savepoint, so a booking costs the same queries.
@@ -71,16 +77,18 @@ def job_book(*, customer_id, site_id, kind, scheduled_start, scheduled_end, summ
         )
         if helpers:
             job.helpers.set(helpers)
+        job_event_record(job=job, action=JobEvent.Action.BOOKED, by=by, via=via, to_status=job.status)
     return job
 
 
-def job_complete(*, job, completed_by, summary, **details):
+def job_complete(*, job, completed_by, summary, via=Via.PAGE, **details):
     """Close the visit with what was done, after every registered completion rule (customers.completion) has
     recorded its part and agreed; `details` go to the rules (e.g. recommendations' discussions)."""
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job.pk)
         if job.status not in (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS):
             raise ValidationError(f"This job is already {job.get_status_display().lower()}.")
+        from_status = job.status
         summary = (summary or "").strip()
         if not summary:
             raise ValidationError({"summary": "Write what was done on this visit."})
@@ -90,6 +98,8 @@ def job_complete(*, job, completed_by, summary, **details):
         job.completed_at = timezone.now()
         job.summary = summary
         job.save(update_fields=["status", "completed_at", "summary"])
+        job_event_record(job=job, action=JobEvent.Action.COMPLETED, by=completed_by, via=via,
+                         from_status=from_status, to_status=job.status, now=job.completed_at)
         jobs_completed(job_ids=[job.pk], completed_by=completed_by, now=job.completed_at)
     return job
 
@@ -106,14 +116,17 @@ def jobs_completed(*, job_ids, completed_by=None, now=None):
         hook(job_ids=job_ids, completed_by=completed_by, now=now)
 
 
-def job_mark_completed(*, job, now=None):
+def job_mark_completed(*, job, by=None, via=Via.PAGE, note="", now=None):
     """The visit is over because what it was booked for is settled (the callback its revisit serves was
     resolved), so it is closed without the summary and the completion rules of job_complete, which is how the
     technician closes a visit. A job already completed or cancelled is left as it is."""
     if job.status in (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS):
+        from_status = job.status
         job.status = Job.Status.COMPLETED
         job.completed_at = _now(now)
         job.save(update_fields=["status", "completed_at"])
+        job_event_record(job=job, action=JobEvent.Action.COMPLETED, by=by, via=via, from_status=from_status,
+                         to_status=job.status, note=note, now=job.completed_at)
     return job
 
 
@@ -150,7 +163,7 @@ def feedback_receive(*, job, kind, text, rating=None, wants_call_back=False, ip_
 # --- reminders consent --------------------------------------------------------------------------------------------
 
 
-def customer_set_reminders(*, customer, by, opt_in, now=None):
+def customer_set_reminders(*, customer, by, opt_in, via=Via.PAGE, now=None):
     """The customer told a CSR yes (or no) to e-mail reminders about the work we recommended."""
     if not roles.is_office(by):
         raise PermissionDenied
@@ -167,16 +180,20 @@ def customer_set_reminders(*, customer, by, opt_in, now=None):
         else:
             customer.reminders_unsubscribed_at = now
         customer.save(update_fields=["reminders_opt_in", "reminders_opt_in_at", "reminders_unsubscribed_at"])
+        consent_event_record(customer_id=customer.pk, by=by, via=via, now=now, action=(
+            ConsentEvent.Action.REMINDERS_OPT_IN if opt_in else ConsentEvent.Action.REMINDERS_OPT_OUT))
     return customer
 
 
-def customer_unsubscribe(*, customer, now=None):
+def customer_unsubscribe(*, customer, via=Via.LINK, now=None):
     """The one-click link in a reminder: no more reminder e-mails. Recorded; a second click changes nothing."""
     now = _now(now)
     with transaction.atomic():
         changed = Customer.objects.filter(pk=customer.pk, reminders_opt_in=True).update(
             reminders_opt_in=False, reminders_unsubscribed_at=now
         )
+        if changed:
+            consent_event_record(customer_id=customer.pk, action=ConsentEvent.Action.UNSUBSCRIBED, via=via, now=now)
     customer.refresh_from_db(fields=["reminders_opt_in", "reminders_unsubscribed_at"])
     return bool(changed)
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from servicedesk import roles
 
 from . import importing, services
+from .events import job_events
 from .filters import CustomerFilter, JobFilter
 from .forms import AbusiveCallForm, DecisionForm, ImportConfirmForm, ImportForm, LiftForm, ProposeForm
 from .history import customer_history, do_not_service_decisions
@@ -78,7 +79,7 @@ def job_list(request):
 @roles.role_required(*roles.ALL_ROLES)
 def job_detail(request, pk):
     job = _get_job_for_user(request, pk)
-    return render(request, "customers/job_detail.html", {"job": job})
+    return render(request, "customers/job_detail.html", {"job": job, "events": job_events(job)})
 
 
 # CSV import from the dispatch system: managers only. The uploaded file waits under MEDIA_ROOT/imports/ with a
@@ -170,7 +171,7 @@ def import_confirm(request):
     del request.session[IMPORT_SESSION_KEY]
     _discard_import_file(pending["name"])
     try:
-        plan = importing.apply_import(kind=pending["kind"], data=data)
+        plan = importing.apply_import(kind=pending["kind"], data=data, by=request.user)
     except importing.ImportRejected as rejected:
         # The data changed since the preview (e.g. a referenced site was merged away): show why, like an upload.
         form = ImportForm(initial={"kind": pending["kind"]})

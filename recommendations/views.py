@@ -15,6 +15,7 @@ from customers.models import Job
 from customers.pagination import CappedPaginator
 from customers.services import job_complete
 from servicedesk import roles
+from servicedesk.audit import setting_changes
 from servicedesk.forms import add_errors
 
 from . import services
@@ -343,7 +344,10 @@ def recommendation_list(request):
 def follow_up_intervals(request):
     formset = FollowUpIntervalFormSet(request.POST or None, queryset=FollowUpInterval.objects.order_by("days"))
     if request.method == "POST" and formset.is_valid():
-        formset.save()
+        services.follow_up_intervals_set(
+            days={form.instance.risk: form.cleaned_data["days"] for form in formset}, by=request.user
+        )
         messages.success(request, "Follow-up intervals saved; they apply to recommendations raised from now on.")
         return redirect("recommendations:intervals")
-    return render(request, "recommendations/intervals.html", {"formset": formset})
+    return render(request, "recommendations/intervals.html", {"formset": formset,
+                                                             "changes": setting_changes("follow_up_intervals")})

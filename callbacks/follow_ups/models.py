@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Job
+from servicedesk.audit import Via
 
 
 class FollowUpRule(models.Model):
@@ -44,6 +45,10 @@ class FollowUpCallQuerySet(models.QuerySet):
 
     def claimed_by(self, user, now=None):
         return self.filter(state=FollowUpCall.State.CLAIMED, claimed_by=user, claimed_until__gt=now or timezone.now())
+
+    def held_by(self, user):
+        """Claimed by `user`, lease lapsed or not: until the release sweep or someone else takes it, it is theirs."""
+        return self.filter(state=FollowUpCall.State.CLAIMED, claimed_by=user)
 
     def abandoned(self, now=None):
         return self.filter(state=FollowUpCall.State.CLAIMED, claimed_until__lte=now or timezone.now())
@@ -88,6 +93,8 @@ class FollowUpCall(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # Since when the holder has been on it: the page tells a second CSR who is on the call and since when.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True, db_default="")
     # The script's answers (seed 002), recorded when the customer was reached.
@@ -164,6 +171,11 @@ class FollowUpCall(models.Model):
     def may_ask_for_review(self):
         return self.outcome == self.Outcome.REACHED and (self.satisfaction or 0) >= 4
 
+    def is_held_by_other(self, user, now=None):
+        """Someone else is on this call and their lease still runs."""
+        return (self.state == self.State.CLAIMED and self.claimed_by_id != user.pk
+                and self.claimed_until > (now or timezone.now()))
+
     def is_overdue(self, now=None):
         return self.is_open and self.next_attempt_at < (now or timezone.now())
 
@@ -218,3 +230,28 @@ DEFAULT_FOLLOW_UP_DAYS = {
     # The callback's closure call is that conversation.
     Job.Kind.CALLBACK_REVISIT: None,
 }
+
+
+class FollowUpCallEvent(models.Model):
+    """Who had a follow-up call and when it left the queue: claimed by a CSR, released back to the queue (a lease
+    that lapsed), cancelled (and why). The attempts are their own record (CallAttempt). Never edited or deleted."""
+
+    class Action(models.TextChoices):
+        CLAIMED = "claimed", "Claimed"
+        RELEASED = "released", "Released to the queue"
+        CANCELLED = "cancelled", "Cancelled"
+
+    call = models.ForeignKey(FollowUpCall, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    at = models.DateTimeField(default=timezone.now)
+    # Nobody for what a beat sweep did.
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    via = models.CharField(max_length=10, choices=Via.choices, default=Via.PAGE)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["call", "at"], name="follow_up_call_event_call_at")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from callbacks.models import Callback, Urgency
+from callbacks.queues import triage_recipients
 from callbacks.services import callback_log
 from customers.models import Feedback, Job
 from customers.services import feedback_receive
@@ -54,7 +55,7 @@ def _problem(feedback):
 
 def feedback_submit(*, job, kind, text, rating=None, wants_call_back=False, ip_hash="", token_digest="", now=None):
     """Record the customer's feedback; a concern, a complaint or a call-back request becomes a new web callback
-    for the CSRs to triage, and praise goes to the job's technicians and the managers.
+    in the office's triage queue (callback_take), and praise goes to the job's technicians and the managers.
 
     Returns (feedback, callback or None). A do-not-service customer's complaint is still logged: we stand
     behind work already done.
@@ -70,14 +71,16 @@ def feedback_submit(*, job, kind, text, rating=None, wants_call_back=False, ip_h
         if feedback.needs_callback:
             urgency = Urgency.HIGH if kind == Feedback.Kind.COMPLAINT else Urgency.NORMAL
             intake = web_intake_user()
+            # Into the office's triage queue, owned by nobody until a CSR takes it: never by the intake account,
+            # which nobody can sign in as, so its reminders would reach no one.
             callback = callback_log(
                 job=_callback_job(job), problem=_problem(feedback), channel=Callback.Channel.WEB, urgency=urgency,
-                logged_by=intake, now=now,
+                logged_by=intake, to_triage=True, now=now,
             )
             notify(
-                users=_csrs(),
+                users=triage_recipients(),
                 text=f"New web callback from {customer.name}: {feedback.get_kind_display().lower()} on the "
-                     "feedback page. Please triage.",
+                     "feedback page, in the triage queue for a CSR to take.",
                 url=callback.get_absolute_url(),
             )
         elif kind == Feedback.Kind.PRAISE:

@@ -142,7 +142,7 @@ def test_the_migration_keeps_each_callbacks_cost_and_one_training_item_per_cause
     Callback.objects.filter(pk=callback.pk).update(revisit_job=revisit, labour_hours=Decimal("2.50"),
                                                    parts_cost=Decimal("75.00"))
     technician = callback.job.lead_technician
-    call_command("migrate", "callbacks", "0012_revisit_done", verbosity=0)
+    call_command("migrate", "callbacks", "0015_revisit_done", verbosity=0)
     fields = {"callback": callback, "root_cause": "workmanship", "technician": technician, "what_happened": "x",
               "due_on": timezone.localdate()}
     first = TrainingItem.objects.create(**fields)

@@ -88,6 +88,7 @@ ACTION_FIELDS = {
     "callbacks:contact": _fields(callback_forms.ContactForm),
     "callbacks:step": _fields(callback_forms.StepForm),
     "callbacks:training_done": _fields(callback_forms.TrainingDoneForm),
+    "callbacks:triage_owner": _fields(callback_forms.TriageOwnerForm),
     "callbacks:call_attempt": _fields(calls_forms.AttemptForm),
     "callbacks:call_callback": _fields(calls_forms.CallbackFromCallForm),
     "callbacks:call_lead": _fields(calls_forms.LeadForm),
@@ -96,8 +97,8 @@ ACTION_FIELDS = {
     "lockout_unlock": ["username", "ip_address"],
 }
 # Buttons with no input: only "never a server error" applies (what they answer is the URL matrix's business).
-NO_INPUT = {"logout", "callbacks:call_next", "callbacks:call_review", "notifications_read", "notification_open",
-            "public:unsubscribe"}
+NO_INPUT = {"logout", "callbacks:call_next", "callbacks:call_claim", "callbacks:call_release", "callbacks:call_review",
+            "notifications_read", "notification_open", "public:unsubscribe", "callbacks:take"}
 # Who posts each form: the role that uses it at work; the office for the rest; no one logged in for public pages.
 POSTED_BY = {
     "recommendations:complete_job": "technician",

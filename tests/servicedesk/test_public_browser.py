@@ -7,7 +7,9 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from servicedesk import roles
+from servicedesk.public.views import feedback_url
 from tests.callbacks.factories import CompletedJobFactory
+from tests.callbacks.test_callback_browser import _log_in
 from tests.factories import UserFactory
 from tests.recommendations.factories import RecommendationFactory
 
@@ -69,3 +71,38 @@ def test_a_customer_files_a_complaint_from_the_leave_behind_and_a_csr_sees_the_c
     assert leave_behind_axe == [] and feedback_axe == [] and thanks_axe == [], (
         leave_behind_axe, feedback_axe, thanks_axe)
     assert console_errors == []
+
+
+def test_a_web_complaint_waits_in_the_triage_queue_until_a_csr_takes_it(page, browser, live_server, settings):
+    settings.SITE_URL = live_server.url
+    UserFactory(username="csr", first_name="Carla", last_name="Reyes", role=roles.CSR)
+    job = CompletedJobFactory(equipment__site__customer__name="Ada Lovelace")
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    customer = browser.new_context(**PHONE)
+    phone = customer.new_page()
+    phone.goto(feedback_url(job))
+    phone.get_by_label("Complaint").check()
+    phone.get_by_label("Your message").fill("Water is pooling under the heater again.")
+    phone.get_by_label("Please call me back").check()
+    phone.get_by_role("button", name="Send").click()
+    expect(phone.get_by_role("heading", name="Thank you")).to_be_visible()
+    customer.close()
+
+    # Nobody owns it yet: it waits on Today for the first CSR to take it.
+    _log_in(page, live_server, "csr")
+    queue = page.locator("#queues .card", has_text="New from customers")
+    expect(queue).to_contain_text("1")
+    queue.get_by_role("link", name="New from customers").click()
+    expect(page.get_by_role("heading", name="New from customers")).to_be_visible()
+    row = page.get_by_role("row", name=re.compile("Ada Lovelace"))
+    expect(row).to_contain_text("Water is pooling under the heater again.")
+    row.get_by_role("button", name=re.compile("Take callback")).click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ada Lovelace")
+    expect(page.get_by_text("is yours: make the first contact")).to_be_visible()
+    expect(page.locator("#callback-owner")).to_have_text("Carla Reyes")
+    page.goto(f"{live_server.url}/callbacks/triage/")
+    expect(page.get_by_text("Nothing to take: every callback has an owner.")).to_be_visible()
+    assert problems == []

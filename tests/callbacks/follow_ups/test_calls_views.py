@@ -180,6 +180,7 @@ def test_today_shows_the_csrs_queues_with_counts_overdue_first_and_a_next_call_b
     queues = response.context["queues"]
     by_name = {queue["name"]: (queue["count"], queue["overdue"]) for queue in queues}
     assert by_name == {
+        "New from customers": (0, 0),
         "New callbacks to acknowledge": (2, 1), "Customer updates due": (0, 0),
         "Follow-up calls due": (3, 2), "Closure confirmations due": (0, 0),
     }

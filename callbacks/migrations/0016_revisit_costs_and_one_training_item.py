@@ -7,7 +7,7 @@ BATCH = 2000
 
 
 def check_pending_constraints_now(apps, schema_editor):
-    """As in 0012: PostgreSQL alters no table with deferred checks pending in the transaction; run them now."""
+    """As in 0015: PostgreSQL alters no table with deferred checks pending in the transaction; run them now."""
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
@@ -56,7 +56,7 @@ def record_each_callbacks_cost_so_far(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callbacks', '0012_revisit_done'),
+        ('callbacks', '0015_revisit_done'),
         ('customers', '0007_site_type_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

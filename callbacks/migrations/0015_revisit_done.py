@@ -17,7 +17,7 @@ def defer_constraints_again(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callbacks', '0011_recovery_step_listened'),
+        ('callbacks', '0014_follow_up_call_claimed_at'),
     ]
 
     operations = [
@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='callbackevent',
             name='action',
-            field=models.CharField(choices=[('logged', 'Logged'), ('escalated', 'Escalated to managers'), ('acknowledged', 'Acknowledged'), ('revisit_scheduled', 'Revisit scheduled'), ('revisit_done', 'Revisit done'), ('resolved', 'Resolved'), ('closed', 'Closed — customer confirmed'), ('reopened', 'Reopened'), ('handed_off', 'Handed off'), ('contact', 'Customer contact'), ('step', 'Recovery step'), ('training', 'Training item')], max_length=20),
+            field=models.CharField(choices=[('logged', 'Logged'), ('escalated', 'Escalated to managers'), ('acknowledged', 'Acknowledged'), ('revisit_scheduled', 'Revisit scheduled'), ('revisit_done', 'Revisit done'), ('resolved', 'Resolved'), ('closed', 'Closed — customer confirmed'), ('reopened', 'Reopened'), ('handed_off', 'Handed off'), ('contact', 'Customer contact'), ('step', 'Recovery step'), ('training', 'Training item'), ('taken', 'Taken from the triage queue')], max_length=20),
         ),
         migrations.AlterField(
             model_name='callbackevent',

@@ -13,7 +13,7 @@ def callbacks_section(job):
     so the technician still sees what they came for)."""
     callbacks = list(
         Callback.objects.filter((Q(site=job.site_id) & ~Q(state=Callback.State.CLOSED)) | Q(revisit_job=job.pk))
-        .select_related("job", "equipment")
+        .select_related("job", "job__lead_technician", "equipment")
         .order_by("logged_at", "pk")
     )
     fixing = [callback for callback in callbacks if callback.revisit_job_id == job.pk]

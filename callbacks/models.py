@@ -99,7 +99,7 @@ class CallbackQuerySet(models.QuerySet):
         2 ms. Two lookups by primary key plan in microseconds.
         """
         return self.select_related("customer", "site").only(
-            "problem", "urgency", "state", "is_repeat", "first_contact_due_at", "revisit_due_at",
+            "problem", "urgency", "state", "is_repeat", "first_contact_due_at", "revisit_due_at", "revisit_done_at",
             "next_update_due_at", "due_at", "job", "revisit_job", "assigned_to", "customer__name", "site__street",
         )
 
@@ -130,6 +130,10 @@ def with_jobs_and_people(callbacks):
         callback.revisit_job = jobs.get(callback.revisit_job_id)
         callback.assigned_to = people.get(callback.assigned_to_id)
     return callbacks
+
+
+# Once the revisit job is completed, its outcome (resolved, with the root cause) is recorded within a day.
+RESOLUTION_AFTER_REVISIT = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,7 @@ class Callback(models.Model):
         NEW = "new", "New"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         REVISIT_SCHEDULED = "revisit_scheduled", "Revisit scheduled"
+        REVISIT_DONE = "revisit_done", "Revisit done, awaiting resolution"
         RESOLVED = "resolved", "Resolved"
         CLOSED = "closed", "Closed"
 
@@ -208,6 +213,9 @@ class Callback(models.Model):
     # Targets fixed at logging time, so a manager changing the targets later does not move promises made.
     first_contact_due_at = models.DateTimeField()
     revisit_due_at = models.DateTimeField()
+    revisit_done_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the revisit job was completed, whoever completed it and however."
+    )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     next_update_due_at = models.DateTimeField(
         null=True, blank=True, help_text="The customer was promised an update (or the closure call) by then."
@@ -222,6 +230,8 @@ class Callback(models.Model):
     faulty_part = models.CharField(max_length=200, blank=True)
     part_supplier = models.CharField(max_length=200, blank=True)
     rma_reference = models.CharField("return / RMA reference", max_length=100, blank=True)
+    # The sums of the callback's RevisitCost rows (every revisit's, a reopened callback's too), kept by
+    # callback_resolve, so that the dashboards read the cost from this table alone.
     labour_hours = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     parts_cost = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -253,6 +263,10 @@ class Callback(models.Model):
     job_lead_id = models.IntegerField(null=True, editable=False)
     revisit_lead_id = models.IntegerField(null=True, editable=False)
     revisit_no_charge = models.BooleanField(null=True, editable=False)
+    # The no-charge revisits before the current one (a reopened callback's), which the cost panel adds to
+    # revisit_no_charge so that every no-charge visit counts. Kept by callback_reopen; NULL is none. Written only
+    # with the state, so the rollup's triggers, which watch the state, see it change.
+    earlier_no_charge_revisits = models.PositiveSmallIntegerField(null=True, editable=False)
 
     objects = CallbackQuerySet.as_manager()
 
@@ -307,6 +321,9 @@ class Callback(models.Model):
             return "First contact", self.first_contact_due_at
         if self.state in (self.State.ACKNOWLEDGED, self.State.REVISIT_SCHEDULED):
             return "Revisit", self.revisit_due_at
+        if self.state == self.State.REVISIT_DONE:
+            # The revisit clock stops when the visit is done; what is left is the owner recording the outcome.
+            return "Resolution", self.revisit_done_at + RESOLUTION_AFTER_REVISIT
         if self.state == self.State.RESOLVED and self.next_update_due_at:
             return "Closure call", self.next_update_due_at
         return None
@@ -339,6 +356,7 @@ class CallbackEvent(models.Model):
         ESCALATED = "escalated", "Escalated to managers"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         REVISIT_SCHEDULED = "revisit_scheduled", "Revisit scheduled"
+        REVISIT_DONE = "revisit_done", "Revisit done"
         RESOLVED = "resolved", "Resolved"
         CLOSED = "closed", "Closed — customer confirmed"
         REOPENED = "reopened", "Reopened"
@@ -432,6 +450,7 @@ STATE_ORDER = [
     Callback.State.NEW,
     Callback.State.ACKNOWLEDGED,
     Callback.State.REVISIT_SCHEDULED,
+    Callback.State.REVISIT_DONE,
     Callback.State.RESOLVED,
     Callback.State.CLOSED,
 ]
@@ -511,9 +530,38 @@ class TrainingItem(models.Model):
 
     class Meta:
         ordering = ["due_on", "pk"]
+        # A callback reopened and resolved again with the same cause is the same lesson, not a second one.
+        constraints = [
+            models.UniqueConstraint(fields=["callback", "root_cause"], name="training_item_once_per_callback_cause")
+        ]
 
     def __str__(self):
         return f"Training for {self.technician} on callback #{self.callback_id}"
+
+
+class RevisitCost(models.Model):
+    """The labour and parts of one go at fixing a callback: its revisit job, or a fix without a revisit (talked
+    through on the phone). Each resolution records its own, so a reopened callback's second revisit adds to the
+    first instead of overwriting it; the callback's cost (Callback.labour_hours, parts_cost) is their sum."""
+
+    callback = models.ForeignKey(Callback, on_delete=models.PROTECT, related_name="revisit_costs")
+    revisit_job = models.ForeignKey(Job, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    labour_hours = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    parts_cost = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        # One row per revisit job (fixes without a revisit have none, and NULLs are distinct).
+        constraints = [
+            models.UniqueConstraint(fields=["callback", "revisit_job"], name="revisit_cost_once_per_revisit")
+        ]
+
+    def __str__(self):
+        return f"Cost of a revisit on callback #{self.callback_id}"
 
 
 DEFAULT_TARGETS = {

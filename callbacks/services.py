@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from customers.models import Job, Site
@@ -26,6 +27,7 @@ from .models import (
     CustomerContact,
     HandOff,
     RecoveryStep,
+    RevisitCost,
     TrainingItem,
     Triage,
     Urgency,
@@ -50,7 +52,7 @@ class TransitionRefused(ValidationError):
 ALLOWED_FROM = {
     "acknowledge": {State.NEW},
     "schedule_revisit": {State.ACKNOWLEDGED},
-    "resolve": {State.ACKNOWLEDGED, State.REVISIT_SCHEDULED},
+    "resolve": {State.ACKNOWLEDGED, State.REVISIT_SCHEDULED, State.REVISIT_DONE},
     "close": {State.RESOLVED},
     "reopen": {State.RESOLVED, State.CLOSED},
 }
@@ -58,7 +60,7 @@ ALLOWED_FROM = {
 REFUSALS = {
     "acknowledge": "Only a new callback can be acknowledged; this one is already {state}.",
     "schedule_revisit": "Acknowledge the callback before scheduling the revisit (it is {state}).",
-    "resolve": "Only an acknowledged callback or one with a revisit scheduled can be resolved (it is {state}).",
+    "resolve": "Only an acknowledged callback or one with a revisit scheduled or done can be resolved (it is {state}).",
     "close": "A callback is closed only after it is resolved and the customer confirms the fix (it is {state}).",
     "reopen": "Only a resolved or closed callback can be reopened (it is {state}).",
 }
@@ -221,6 +223,45 @@ def callback_schedule_revisit(*, callback, by, technician, start, end=None, help
     return callback
 
 
+def callback_revisits_done(*, job_ids, completed_by=None, now=None):
+    """Revisit jobs were completed, through whichever door (the technician's page, the admin, an import): each
+    callback waiting on one moves on to "revisit done, awaiting resolution", which stops the revisit clock and
+    leaves its owner the outcome to record. customers.completion's after-completion hook (CallbacksConfig.ready);
+    a fixed number of queries for any number of jobs, plus one notification per callback moved."""
+    now = _now(now)
+    with transaction.atomic():
+        callbacks = list(
+            Callback.objects.select_for_update(of=("self",))
+            .filter(revisit_job__in=job_ids, state=State.REVISIT_SCHEDULED)
+            .select_related("customer", "assigned_to")
+            .order_by("pk")
+        )
+        if not callbacks:
+            return []
+        revisit_ids = {callback.revisit_job_id for callback in callbacks}
+        jobs = Job.objects.select_related("lead_technician").in_bulk(revisit_ids)
+        for callback in callbacks:
+            callback.state = State.REVISIT_DONE
+            callback.revisit_done_at = now
+            clock = callback.clock(now)
+            callback.due_at = clock.due_at if clock else None
+        Callback.objects.bulk_update(callbacks, ["state", "revisit_done_at", "due_at"])
+        events = []
+        for callback in callbacks:
+            revisit = jobs[callback.revisit_job_id]
+            technician = f"{_name(revisit.lead_technician)}: " if revisit.lead_technician else ""
+            events.append(CallbackEvent(
+                callback=callback, action=Action.REVISIT_DONE, by=completed_by, at=now,
+                from_state=State.REVISIT_SCHEDULED, to_state=State.REVISIT_DONE, job=revisit,
+                note=f"{technician}{revisit.summary}".strip(),
+            ))
+            notify(users=[callback.assigned_to],
+                   text=f"Revisit done for callback #{callback.pk} ({callback.customer.name}): record the resolution.",
+                   url=callback.get_absolute_url())
+        CallbackEvent.objects.bulk_create(events)
+    return callbacks
+
+
 def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="", part_supplier="", rma_reference="",
                      labour_hours=None, parts_cost=None, responsible_technician=None, now=None):
     """The problem is fixed, with an honest root cause. The closure call to the customer is then due."""
@@ -241,6 +282,10 @@ def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="",
         if missing:
             raise ValidationError(missing)
     with transaction.atomic():
+        # The revisit job first, then the callback: the order job_complete takes them in (the job, then through
+        # its after-completion hook the callbacks it serves), so a resolution recorded while the technician
+        # completes the revisit waits for it rather than deadlocking.
+        Job.objects.select_for_update().filter(pk=callback.revisit_job_id).exists()
         callback = _lock(callback)
         _check(callback, "resolve")
         from_state = callback.state
@@ -251,14 +296,17 @@ def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="",
         callback.faulty_part = faulty_part.strip() if is_part else ""
         callback.part_supplier = part_supplier.strip() if is_part else ""
         callback.rma_reference = rma_reference.strip() if is_part else ""
-        callback.labour_hours = labour_hours
-        callback.parts_cost = parts_cost
+        revisit = callback.revisit_job
+        if labour_hours is not None or parts_cost is not None:
+            RevisitCost.objects.create(callback=callback, revisit_job=revisit, labour_hours=labour_hours,
+                                       parts_cost=parts_cost, recorded_at=now, recorded_by=by)
+            costs = callback.revisit_costs.aggregate(labour_hours=Sum("labour_hours"), parts_cost=Sum("parts_cost"))
+            callback.labour_hours, callback.parts_cost = costs["labour_hours"], costs["parts_cost"]
         callback.resolved_at = now
         callback.resolved_by = by
         callback.next_update_due_at = now + CLOSURE_CALL_AFTER
         _save(callback, now, ["state", "root_cause", "resolution", "faulty_part", "part_supplier", "rma_reference",
                               "labour_hours", "parts_cost", "resolved_at", "resolved_by", "next_update_due_at"])
-        revisit = callback.revisit_job
         if revisit is not None:
             job_mark_completed(job=revisit, by=by, note=f"Callback #{callback.pk} resolved.", now=now)
         _event(callback, Action.RESOLVED, by=by, at=now, from_state=from_state, to_state=State.RESOLVED,
@@ -266,18 +314,18 @@ def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="",
         if root_cause in Callback.TRAINING_CAUSES:
             technician = responsible_technician or callback.job.lead_technician
             if technician is not None:
-                item = TrainingItem.objects.create(
-                    technician=technician,
+                # Once per callback and cause: resolved again after a reopen, the lesson is the one already set.
+                item, created = TrainingItem.objects.get_or_create(
                     callback=callback,
                     root_cause=root_cause,
-                    what_happened=resolution or callback.problem,
-                    due_on=timezone.localdate(now) + TRAINING_DUE_AFTER,
-                    created_at=now,
+                    defaults={"technician": technician, "what_happened": resolution or callback.problem,
+                              "due_on": timezone.localdate(now) + TRAINING_DUE_AFTER, "created_at": now},
                 )
-                _event(callback, Action.TRAINING, by=by, at=now,
-                       note=f"Training item for {_name(technician)}, done by {item.due_on:%b %d}.")
-                notify(users=[technician], url=callback.get_absolute_url(),
-                       text=f"Training item from callback #{callback.pk} ({callback.customer.name})")
+                if created:
+                    _event(callback, Action.TRAINING, by=by, at=now,
+                           note=f"Training item for {_name(technician)}, done by {item.due_on:%b %d}.")
+                    notify(users=[technician], url=callback.get_absolute_url(),
+                           text=f"Training item from callback #{callback.pk} ({callback.customer.name})")
     return callback
 
 
@@ -315,17 +363,21 @@ def callback_reopen(*, callback, by, reason, now=None, only_from=None):
         _check(callback, "reopen")
         from_state = callback.state
         _, revisit_within = urgency_targets()[callback.urgency]
+        if callback.revisit_job is not None and callback.revisit_job.no_charge:
+            callback.earlier_no_charge_revisits = (callback.earlier_no_charge_revisits or 0) + 1
         callback.state = State.ACKNOWLEDGED
         callback.revisit_due_at = now + revisit_within
         callback.revisit_job = None
+        callback.revisit_done_at = None
         callback.root_cause = ""
         callback.closed_at = None
         callback.closed_by = None
         callback.confirmed_by_customer = False
         callback.next_update_due_at = None
         callback.reopen_count += 1
-        _save(callback, now, ["state", "revisit_due_at", "revisit_job", "root_cause", "closed_at", "closed_by",
-                              "confirmed_by_customer", "next_update_due_at", "reopen_count"])
+        _save(callback, now, ["state", "revisit_due_at", "revisit_job", "revisit_done_at", "root_cause", "closed_at",
+                              "closed_by", "confirmed_by_customer", "next_update_due_at", "reopen_count",
+                              "earlier_no_charge_revisits"])
         _event(callback, Action.REOPENED, by=by, at=now, from_state=from_state, to_state=State.ACKNOWLEDGED,
                note=reason)
         notify(users=managers(), text=f"Callback #{callback.pk} reopened ({callback.customer.name}): {reason[:150]}",

@@ -301,6 +301,8 @@ def _detail_context(request, callback, **bound_forms):
         "caused_by": caused_by,
         "fixed_by": callback.revisit_job.technicians if callback.revisit_job else [],
         "training_items": training_items,
+        # Read only where the page shows the cost (a resolved callback).
+        "revisit_costs": callback.revisit_costs.select_related("revisit_job"),
         "other_work_step": RecoveryStep.Step.OTHER_WORK,
         **_permissions(user, callback),
         **forms,

@@ -12,7 +12,7 @@ from servicedesk import roles
 
 from .admin_trail import ConsentTrail, JobTrail
 from .models import CompanySettings, Customer, Equipment, Job, Site
-from .services import ensure_bookable
+from .services import ensure_bookable, jobs_completed
 
 
 class TechnicianFilter(admin.SimpleListFilter):
@@ -158,6 +158,14 @@ class JobAdmin(JobTrail, admin.ModelAdmin):
         if exact.exists():
             return exact, False
         return queryset.filter(customer__in=Customer.objects.filter(name__icontains=term).values("pk")), False
+
+    def save_model(self, request, obj, form, change):
+        # A job a manager marks completed here is completed as much as one its technician closed: what follows
+        # (a callback's revisit done) must follow here too.
+        completes = obj.status == Job.Status.COMPLETED and form.initial.get("status") != Job.Status.COMPLETED
+        super().save_model(request, obj, form, change)
+        if completes:
+            jobs_completed(job_ids=[obj.pk], completed_by=request.user, now=obj.completed_at)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "lead_technician":

@@ -36,6 +36,7 @@ from servicedesk.spreadsheets import csv_writer
 from .events import import_changes_record
 from .models import Customer, Equipment, Job, Site
 from .phones import phone_digits
+from .services import jobs_completed
 
 LOOKUP_BATCH = 2000
 WRITE_BATCH = 1000
@@ -797,6 +798,7 @@ def apply_import(*, kind, data, by=None, via=Via.IMPORT):
             raise ImportRejected(plan.errors)
         changed = [record for record in plan.records if record.status != "unchanged"]
         model = plan.kind.model
+        completing = _completing(changed) if plan.kind is JOBS else []
         # Upsert rather than insert-or-update by hand: a row another import created meanwhile is updated, not
         # duplicated, and each batch is one statement.
         for batch in _batches(changed, WRITE_BATCH):
@@ -808,6 +810,7 @@ def apply_import(*, kind, data, by=None, via=Via.IMPORT):
             )
         if plan.kind is JOBS:
             _write_helpers([record for record in changed if record.helpers is not None])
+            jobs_completed(job_ids=_job_ids(completing), completed_by=by)
         import_changes_record(kind=plan.kind.name, records=changed, by=by, via=via)
         if plan.kind is JOBS:
             _tell_managers_of_do_not_service_bookings(plan)
@@ -826,6 +829,23 @@ def _tell_managers_of_do_not_service_bookings(plan):
         url=reverse("customers:job_list") + "?flagged=true",
         email=True,
     )
+
+
+def _completing(records):
+    """The external ids of the jobs the file completes: completed in the file, not (yet) completed here."""
+    ids = [record.external_id for record in records if record.fields.get("status") == Job.Status.COMPLETED]
+    done = set()
+    for batch in _batches(ids):
+        done.update(Job.objects.filter(external_id__in=batch, status=Job.Status.COMPLETED)
+                    .values_list("external_id", flat=True))
+    return [external_id for external_id in ids if external_id not in done]
+
+
+def _job_ids(external_ids):
+    ids = []
+    for batch in _batches(external_ids):
+        ids += Job.objects.filter(external_id__in=batch).values_list("pk", flat=True)
+    return ids
 
 
 def _write_helpers(records):

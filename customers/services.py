@@ -127,7 +127,20 @@ def job_complete(*, job, completed_by, summary, via=Via.PAGE, **details):
         job.save(update_fields=["status", "completed_at", "summary"])
         job_event_record(job=job, action=JobEvent.Action.COMPLETED, by=completed_by, via=via,
                          from_status=from_status, to_status=job.status, now=job.completed_at)
+        jobs_completed(job_ids=[job.pk], completed_by=completed_by, now=job.completed_at)
     return job
+
+
+def jobs_completed(*, job_ids, completed_by=None, now=None):
+    """The jobs were just written completed (by job_complete, the admin or an import): every after-completion hook
+    (customers.completion) records what follows, in the writer's transaction. Call it once per write, with only
+    the jobs whose status became completed in it."""
+    job_ids = list(job_ids)
+    if not job_ids:
+        return
+    now = _now(now)
+    for hook in completion.after_hooks():
+        hook(job_ids=job_ids, completed_by=completed_by, now=now)
 
 
 def job_mark_completed(*, job, by=None, via=Via.PAGE, note="", now=None):

@@ -240,8 +240,8 @@ def test_the_job_page_shows_its_trail_with_a_constant_number_of_queries(client_f
     client = client_for(csr)
     client.get(reverse("customers:job_detail", args=[job.pk]))  # warm the session and the user's roles
 
-    # session, user, roles, unread notifications, the job, its helpers, its trail
-    with django_assert_num_queries(7):
+    # session, user, roles, unread notifications, the job, its helpers, its trail, its do-not-service outcome
+    with django_assert_num_queries(8):
         response = client.get(reverse("customers:job_detail", args=[job.pk]))
 
     body = response.content.decode()

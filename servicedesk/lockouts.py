@@ -6,6 +6,7 @@ A base module: it imports no app of the project. Its two pages live here beside 
 notifications pages do in notifications.py.
 """
 
+import ipaddress
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,18 +42,25 @@ class LoginThrottleBackend(AxesStandaloneBackend):
 
 
 def client_ip_address(request):
-    """The address a login came from.
+    """The address a request came from: the one function axes and every throttle count by.
 
-    Behind the TLS proxy (SECURE_PROXY_SSL_HEADER set) REMOTE_ADDR is the proxy for everyone, which would
-    turn a per-address lock-out into a per-username one. The proxy appends the address it saw to
-    X-Forwarded-For; the entries before it are whatever the browser sent, so only the last one is trusted.
+    Behind proxies REMOTE_ADDR is the nearest proxy for everyone, which would turn a per-address limit into a
+    per-username one (or one shared by every customer). Each proxy appends the address it saw to
+    X-Forwarded-For, so with TRUSTED_PROXY_COUNT proxies the client is that many entries from the right;
+    everything further left is whatever the browser sent and may be forged. A header shorter than the chain, or
+    an entry that is not an address, was not written by our proxies: REMOTE_ADDR is all that can be trusted then.
     """
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        last = forwarded.rsplit(",", 1)[-1].strip()
-        if last:
-            return last
-    return request.META.get("REMOTE_ADDR")
+    remote = request.META.get("REMOTE_ADDR")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies < 1:
+        return remote
+    forwarded = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if len(forwarded) < proxies or not forwarded[-proxies]:
+        return remote
+    try:
+        return str(ipaddress.ip_address(forwarded[-proxies]))
+    except ValueError:
+        return remote
 
 
 def cool_off():

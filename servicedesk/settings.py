@@ -156,7 +156,11 @@ if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_MINUTES < 1:
     raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be at least 1")
 AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Password spraying: one address failing this often within the cool-off, across usernames, is paused as a whole.
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", max(20, AXES_FAILURE_LIMIT))
+if LOGIN_FAILURES_PER_ADDRESS < AXES_FAILURE_LIMIT:
+    raise ImproperlyConfigured("LOGIN_FAILURES_PER_ADDRESS must be at least AXES_FAILURE_LIMIT")
+AXES_HANDLER = "servicedesk.lockouts.LoginThrottleHandler"
 AXES_CLIENT_IP_CALLABLE = "servicedesk.lockouts.client_ip_address"
 AXES_LOCKOUT_CALLABLE = "servicedesk.lockouts.lockout_response"
 # A successful login forgets that pair's earlier typos, so they don't add up to a lock-out over the day.

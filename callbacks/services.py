@@ -103,8 +103,31 @@ def find_repeat_of(job, now=None):
     return Callback.objects.earlier_for(job, since=repeat_window_start(now)).first()
 
 
+# The same form posted twice (a double click, a browser retrying on a slow line) arrives within this long.
+DOUBLE_SUBMIT_WITHIN = timedelta(seconds=30)
+
+
+def _double_submit_of(*, job, problem, logged_by, now):
+    """The callback this one would duplicate: the same words on the same job by the same person moments ago.
+
+    The job's row lock makes a second post wait for the first to commit, so it finds it instead of logging the
+    callback again (and escalating it as a repeat of itself).
+    """
+    list(Job.objects.select_for_update().filter(pk=job.pk).values_list("pk", flat=True))
+    return (
+        Callback.objects.filter(job=job, problem=problem, logged_by=logged_by,
+                                logged_at__gte=now - DOUBLE_SUBMIT_WITHIN)
+        .order_by("pk")
+        .first()
+    )
+
+
 def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None, now=None):
-    """Log a callback about `job`. A repeat is marked and escalated to the managers at once."""
+    """Log a callback about `job`. A repeat is marked and escalated to the managers at once.
+
+    Idempotent for a double submit: the same problem on the same job by the same person within
+    DOUBLE_SUBMIT_WITHIN returns the callback already logged.
+    """
     now = _now(now)
     problem = (problem or "").strip()
     if not problem:
@@ -114,6 +137,9 @@ def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None,
         raise ValidationError({"job": "This is a callback revisit; reopen its callback instead of logging a new one."})
     first_contact_within, revisit_within = urgency_targets()[urgency]
     with transaction.atomic():
+        duplicate = _double_submit_of(job=job, problem=problem, logged_by=logged_by, now=now)
+        if duplicate is not None:
+            return duplicate
         repeat_of = find_repeat_of(job, now)
         callback = Callback(
             job=job,

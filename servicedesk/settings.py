@@ -297,8 +297,9 @@ STALE_LEAD_DAYS = env_int("STALE_LEAD_DAYS", 7)
 # Links in e-mails need the address the staff open the app at.
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 
-# The customer's side (servicedesk/public/). A feedback link on a leave-behind works for FEEDBACK_LINK_DAYS and
-# takes at most FEEDBACK_PER_LINK submissions; each link and each address is also throttled per hour.
+# The customer's side (servicedesk/public/). A feedback link on a leave-behind works for FEEDBACK_LINK_DAYS; one
+# job's link (however often printed) takes at most FEEDBACK_PER_LINK submissions, and FEEDBACK_PER_LINK_PER_HOUR an
+# hour; each address at most FEEDBACK_PER_ADDRESS_PER_HOUR. Only accepted submissions count.
 FEEDBACK_LINK_DAYS = env_int("FEEDBACK_LINK_DAYS", 90)
 FEEDBACK_PER_LINK = env_int("FEEDBACK_PER_LINK", 5)
 FEEDBACK_PER_LINK_PER_HOUR = env_int("FEEDBACK_PER_LINK_PER_HOUR", 3)

@@ -21,6 +21,11 @@ def _key(scope, ident, now):
     return f"throttle:{scope}:{ident}:{int(now.timestamp()) // WINDOW_SECONDS}"
 
 
+def _unavailable(scope, error, fallback):
+    logger.warning("Throttle %s: the cache is unavailable (%s), %s", scope, type(error).__name__,
+                   "counting from the database" if fallback else "letting the post through")
+
+
 def hit(scope, ident, *, limit, now=None, fallback=None):
     """Count one attempt; False once `limit` attempts were already made in this hour.
 
@@ -36,10 +41,27 @@ def hit(scope, ident, *, limit, now=None, fallback=None):
             cache.set(key, 1, timeout=WINDOW_SECONDS + 60)
             count = 1
     except Exception as error:  # each cache backend raises its own errors (redis.ConnectionError, OSError, ...)
-        logger.warning("Throttle %s: the cache is unavailable (%s), %s", scope, type(error).__name__,
-                       "counting from the database" if fallback else "letting the post through")
+        _unavailable(scope, error, fallback)
         return fallback() < limit if fallback else True
     return count <= limit
+
+
+def exhausted(scope, ident, *, limit, now=None, fallback=None):
+    """Whether this hour's `limit` is used up, without counting this attempt (see `hit` for the fallback).
+
+    For limits that count only what was accepted: check first, then `hit` once the post was taken.
+    """
+    try:
+        used_now = used(scope, ident, now=now)
+    except Exception as error:
+        _unavailable(scope, error, fallback)
+        return fallback() >= limit if fallback else False
+    return used_now >= limit
+
+
+def record(scope, ident, *, now=None):
+    """Count one accepted post; a cache that is down forgets it (the database fallback still has it)."""
+    hit(scope, ident, limit=0, now=now, fallback=lambda: 0)
 
 
 def used(scope, ident, *, now=None):

@@ -163,7 +163,10 @@ class FollowUpIntervalForm(forms.ModelForm):
         fields = ["days"]
 
 
-FollowUpIntervalFormSet = forms.modelformset_factory(FollowUpInterval, form=FollowUpIntervalForm, extra=0)
+# One row per risk, made by a migration: the page edits them and never adds one, whatever TOTAL_FORMS says.
+FollowUpIntervalFormSet = forms.modelformset_factory(
+    FollowUpInterval, form=FollowUpIntervalForm, extra=0, edit_only=True
+)
 
 
 class RecommendationFilter(django_filters.FilterSet):

@@ -324,9 +324,15 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Paths hold signed links and errors may quote customers: servicedesk/privacy.py keeps both out of the log.
+    "filters": {"private": {"()": "servicedesk.privacy.PrivateRequestLogFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.request": {"filters": ["private"]},
+        "django.server": {"filters": ["private"]},
+    },
 }
 
 VAR_DIR.mkdir(exist_ok=True)

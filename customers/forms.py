@@ -1,6 +1,8 @@
 from django import forms
 from django.template.defaultfilters import filesizeformat
 
+from servicedesk import limits
+
 from .importing import KIND_CHOICES
 
 # What one request can preview and then import well within gunicorn's 30 s timeout: 10,000 jobs with summaries are
@@ -50,23 +52,31 @@ class ImportConfirmForm(forms.Form):
 
 
 class ProposeForm(forms.Form):
-    reasons = forms.CharField(label="Why stop serving this customer", widget=forms.Textarea(attrs={"rows": 3}))
-    attempts = forms.CharField(
+    reasons = forms.CharField(
+        max_length=limits.ACCOUNT, label="Why stop serving this customer", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    attempts = forms.CharField(max_length=limits.ACCOUNT,
         label="Attempts made to keep them", widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Dates and what was tried: calls, revisits, managers' calls, calls ended for abuse after a warning.",
     )
 
 
 class DecisionForm(forms.Form):
-    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        max_length=limits.NOTE, label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class LiftForm(forms.Form):
-    reason = forms.CharField(label="Why serve the customer again", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        max_length=limits.NOTE, label="Why serve the customer again", widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class AbusiveCallForm(forms.Form):
     warned = forms.BooleanField(
         label="I warned the customer before ending the call", required=False,
     )
-    what_happened = forms.CharField(label="What happened", widget=forms.Textarea(attrs={"rows": 2}))
+    what_happened = forms.CharField(
+        max_length=limits.NOTE, label="What happened", widget=forms.Textarea(attrs={"rows": 2})
+    )

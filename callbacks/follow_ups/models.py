@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Job
+from servicedesk import limits
 
 
 class FollowUpRule(models.Model):
@@ -91,9 +92,9 @@ class FollowUpCall(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True, db_default="")
     # The script's answers (seed 002), recorded when the customer was reached.
-    issues = models.TextField("issues since the visit", blank=True, db_default="")
+    issues = models.TextField("issues since the visit", max_length=limits.ACCOUNT, blank=True, db_default="")
     expectations_met = models.BooleanField("we met what they expected", null=True, blank=True)
-    anything_else = models.TextField("anything else we can do", blank=True, db_default="")
+    anything_else = models.TextField("anything else we can do", max_length=limits.NOTE, blank=True, db_default="")
     would_refer = models.BooleanField("would refer us", null=True, blank=True)
     satisfaction = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
@@ -135,6 +136,7 @@ class FollowUpCall(models.Model):
                          condition=Q(callback__isnull=False) | Q(lead__isnull=False)),
         ]
         constraints = [
+            *limits.text_limits("callbacks_followupcall", issues=limits.ACCOUNT, anything_else=limits.NOTE),
             models.CheckConstraint(
                 condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
                 name="follow_up_call_satisfaction_1_to_5",
@@ -175,9 +177,10 @@ class CallAttempt(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
     outcome = models.CharField(max_length=20, choices=FollowUpCall.Outcome.choices)
-    note = models.TextField(blank=True)
+    note = models.TextField(max_length=limits.NOTE, blank=True)
 
     class Meta:
+        constraints = limits.text_limits("callbacks_callattempt", note=limits.NOTE)
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["call", "at"], name="call_attempt_call_at")]
 
@@ -192,11 +195,12 @@ class Referral(models.Model):
     referred_customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
     name = models.CharField(max_length=200)
     phone = models.CharField(max_length=40)
-    note = models.TextField(blank=True)
+    note = models.TextField(max_length=limits.NOTE, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        constraints = limits.text_limits("callbacks_referral", note=limits.NOTE)
         ordering = ["at", "pk"]
         # The follow-up dashboard counts the referrals recorded since its rollup's cutoff live.
         indexes = [models.Index(fields=["at"], name="referral_at")]

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 
 from customers.models import Job
 from customers.phones import phone_digits
-from servicedesk import roles
+from servicedesk import limits, roles
 
 from .models import Callback, CustomerContact, RecoveryStep, Urgency
 from .selectors import loggable_jobs
@@ -58,7 +58,9 @@ class CallbackLogForm(forms.Form):
     customer = forms.IntegerField(widget=forms.HiddenInput, required=False)
     job = JobChoiceField(queryset=Job.objects.none(), widget=forms.RadioSelect, required=False, empty_label=None,
                          label="Which job is it about?")
-    problem = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Problem, in the customer's words")
+    problem = forms.CharField(
+        max_length=limits.ACCOUNT, widget=forms.Textarea(attrs={"rows": 3}), label="Problem, in the customer's words"
+    )
     channel = forms.ChoiceField(choices=Callback.Channel.choices, initial=Callback.Channel.PHONE,
                                 widget=forms.RadioSelect)
     urgency = forms.ChoiceField(choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect)
@@ -103,7 +105,7 @@ class CallbackLogForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    note = forms.CharField(max_length=limits.NOTE, widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
 class RevisitForm(forms.Form):
@@ -111,7 +113,7 @@ class RevisitForm(forms.Form):
     start = forms.DateTimeField(widget=DATETIME_WIDGET)
     end = forms.DateTimeField(widget=DATETIME_WIDGET, required=False, help_text="Two hours after the start if empty.")
     no_charge = forms.BooleanField(initial=True, required=False, label="No charge to the customer")
-    note = forms.CharField(required=False)
+    note = forms.CharField(max_length=limits.NOTE, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -128,10 +130,12 @@ class RevisitForm(forms.Form):
 class ResolveForm(forms.Form):
     root_cause = forms.ChoiceField(choices=Callback.RootCause.choices, widget=forms.RadioSelect,
                                    label="Honest root cause")
-    resolution = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="What was found and done")
-    faulty_part = forms.CharField(required=False, label="Faulty part (name or number)")
-    part_supplier = forms.CharField(required=False, label="Supplier")
-    rma_reference = forms.CharField(required=False, label="Return / RMA reference")
+    resolution = forms.CharField(
+        max_length=limits.ACCOUNT, widget=forms.Textarea(attrs={"rows": 2}), label="What was found and done"
+    )
+    faulty_part = forms.CharField(max_length=200, required=False, label="Faulty part (name or number)")
+    part_supplier = forms.CharField(max_length=200, required=False, label="Supplier")
+    rma_reference = forms.CharField(max_length=100, required=False, label="Return / RMA reference")
     labour_hours = forms.DecimalField(min_value=Decimal("0"), max_digits=6, decimal_places=2, required=False)
     parts_cost = forms.DecimalField(min_value=Decimal("0"), max_digits=10, decimal_places=2, required=False)
     responsible_technician = forms.TypedChoiceField(
@@ -163,7 +167,7 @@ class CloseForm(forms.Form):
         choices=[("fixed", "Customer confirms it is fixed"), ("not_fixed", "Customer says it is not fixed")],
         widget=forms.RadioSelect, label="Closure call",
     )
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+    note = forms.CharField(max_length=limits.NOTE, widget=forms.Textarea(attrs={"rows": 2}), required=False,
                            label="What the customer said")
 
     def clean(self):
@@ -174,7 +178,7 @@ class CloseForm(forms.Form):
 
 
 class ReopenForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(max_length=limits.NOTE, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class HandOffForm(forms.Form):
@@ -183,7 +187,7 @@ class HandOffForm(forms.Form):
         choices=[("1", "Warm: three-way, the customer heard me explain it"), ("0", "Cold transfer")],
         coerce=lambda value: value == "1", widget=forms.RadioSelect, label="How",
     )
-    note = forms.CharField(required=False)
+    note = forms.CharField(max_length=limits.NOTE, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -202,7 +206,7 @@ class TriageOwnerForm(forms.Form):
 
 class ContactForm(forms.Form):
     kind = forms.ChoiceField(choices=CustomerContact.Kind.choices, initial=CustomerContact.Kind.CALL)
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    summary = forms.CharField(max_length=limits.NOTE, widget=forms.Textarea(attrs={"rows": 2}))
     next_update_due_at = forms.DateTimeField(widget=DATETIME_WIDGET, required=False,
                                              label="Next update promised by")
 
@@ -212,7 +216,7 @@ class StepForm(forms.Form):
     note = forms.CharField(required=False, max_length=300)
     answer = forms.ChoiceField(choices=[("", "—"), ("yes", "Yes"), ("no", "No")], required=False,
                                label="Wants other work?")
-    other_work = forms.CharField(required=False, label="What work?")
+    other_work = forms.CharField(max_length=200, required=False, label="What work?")
 
     def clean(self):
         cleaned = super().clean()
@@ -226,7 +230,7 @@ class StepForm(forms.Form):
 
 
 class TrainingDoneForm(forms.Form):
-    lesson = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="What is learned")
+    lesson = forms.CharField(max_length=limits.NOTE, widget=forms.Textarea(attrs={"rows": 2}), label="What is learned")
 
 
 class UrgencyTargetForm(forms.Form):

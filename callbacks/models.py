@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Job
-from servicedesk import roles
+from servicedesk import limits, roles
 
 
 class Urgency(models.TextChoices):
@@ -195,7 +195,7 @@ class Callback(models.Model):
     equipment = models.ForeignKey(
         "customers.Equipment", on_delete=models.PROTECT, null=True, blank=True, related_name="callbacks"
     )
-    problem = models.TextField(help_text="In the customer's own words.")
+    problem = models.TextField(max_length=limits.ACCOUNT, help_text="In the customer's own words.")
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PHONE)
     urgency = models.CharField(max_length=20, choices=Urgency.choices, default=Urgency.NORMAL)
     state = models.CharField(max_length=20, choices=State.choices, default=State.NEW)
@@ -226,7 +226,7 @@ class Callback(models.Model):
     reopen_count = models.PositiveSmallIntegerField(default=0)
 
     root_cause = models.CharField(max_length=20, choices=RootCause.choices, blank=True)
-    resolution = models.TextField(blank=True, help_text="What was found and done.")
+    resolution = models.TextField(max_length=limits.ACCOUNT, blank=True, help_text="What was found and done.")
     faulty_part = models.CharField(max_length=200, blank=True)
     part_supplier = models.CharField(max_length=200, blank=True)
     rma_reference = models.CharField("return / RMA reference", max_length=100, blank=True)
@@ -243,7 +243,9 @@ class Callback(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     confirmed_by_customer = models.BooleanField(default=False)
-    customer_confirmation = models.TextField(blank=True, help_text="What the customer said when confirming the fix.")
+    customer_confirmation = models.TextField(
+        max_length=limits.NOTE, blank=True, help_text="What the customer said when confirming the fix."
+    )
     # The recovery steps recorded, as a bit mask (bit n: the n-th RecoveryStep.Step), so the dashboards read the
     # checklist of ~20,000 callbacks a year without a look-up per callback. Kept by database triggers on the
     # recovery steps (servicedesk/triggers.py), whoever writes them; a new step needs its bit added there.
@@ -292,6 +294,10 @@ class Callback(models.Model):
             models.Index(fields=["job_completed_at", "job"], name="callback_unsettled", condition=UNSETTLED),
         ]
         constraints = [
+            *limits.text_limits(
+                "callbacks_callback", problem=limits.ACCOUNT, resolution=limits.ACCOUNT,
+                customer_confirmation=limits.NOTE,
+            ),
             models.CheckConstraint(
                 condition=~Q(state="closed") | Q(closed_at__isnull=False), name="callback_closed_has_closed_at"
             ),
@@ -372,10 +378,11 @@ class CallbackEvent(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     from_state = models.CharField(max_length=20, choices=Callback.State.choices, blank=True)
     to_state = models.CharField(max_length=20, choices=Callback.State.choices, blank=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(max_length=limits.RECORD, blank=True)  # a composed line may quote an account
     job = models.ForeignKey(Job, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
+        constraints = limits.text_limits("callbacks_callbackevent", note=limits.RECORD)
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["callback", "at"], name="callback_event_callback_at")]
 
@@ -482,11 +489,12 @@ class HandOff(models.Model):
     )
     to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     warm = models.BooleanField(help_text="Three-way: the customer heard the problem explained to the new owner.")
-    note = models.TextField(blank=True)
+    note = models.TextField(max_length=limits.NOTE, blank=True)
     at = models.DateTimeField(default=timezone.now)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        constraints = limits.text_limits("callbacks_handoff", note=limits.NOTE)
         ordering = ["at", "pk"]
 
     def __str__(self):
@@ -504,12 +512,13 @@ class CustomerContact(models.Model):
 
     callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="contacts")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CALL)
-    summary = models.TextField()
+    summary = models.TextField(max_length=limits.NOTE)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
     next_update_due_at = models.DateTimeField("next update promised by", null=True, blank=True)
 
     class Meta:
+        constraints = limits.text_limits("callbacks_customercontact", summary=limits.NOTE)
         ordering = ["at", "pk"]
 
     def __str__(self):
@@ -522,17 +531,18 @@ class TrainingItem(models.Model):
     technician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="training_items")
     callback = models.ForeignKey(Callback, on_delete=models.PROTECT, related_name="training_items")
     root_cause = models.CharField(max_length=20, choices=Callback.RootCause.choices)
-    what_happened = models.TextField()
-    lesson = models.TextField("what is learned", blank=True)
+    what_happened = models.TextField(max_length=limits.ACCOUNT)
+    lesson = models.TextField("what is learned", max_length=limits.NOTE, blank=True)
     due_on = models.DateField("done by")
     done_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["due_on", "pk"]
-        # A callback reopened and resolved again with the same cause is the same lesson, not a second one.
         constraints = [
-            models.UniqueConstraint(fields=["callback", "root_cause"], name="training_item_once_per_callback_cause")
+            # A callback reopened and resolved again with the same cause is the same lesson, not a second one.
+            models.UniqueConstraint(fields=["callback", "root_cause"], name="training_item_once_per_callback_cause"),
+            *limits.text_limits("callbacks_trainingitem", what_happened=limits.ACCOUNT, lesson=limits.NOTE),
         ]
 
     def __str__(self):

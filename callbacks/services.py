@@ -108,11 +108,33 @@ def find_repeat_of(job, now=None):
     return Callback.objects.earlier_for(job, since=repeat_window_start(now)).first()
 
 
+# The same form posted twice (a double click, a browser retrying on a slow line) arrives within this long.
+DOUBLE_SUBMIT_WITHIN = timedelta(seconds=30)
+
+
+def _double_submit_of(*, job, problem, logged_by, now):
+    """The callback this one would duplicate: the same words on the same job by the same person moments ago.
+
+    The job's row lock makes a second post wait for the first to commit, so it finds it instead of logging the
+    callback again (and escalating it as a repeat of itself).
+    """
+    list(Job.objects.select_for_update(no_key=True).filter(pk=job.pk).values_list("pk", flat=True))
+    return (
+        Callback.objects.filter(job=job, problem=problem, logged_by=logged_by,
+                                logged_at__gte=now - DOUBLE_SUBMIT_WITHIN)
+        .order_by("pk")
+        .first()
+    )
+
+
 def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None, to_triage=False, now=None):
     """Log a callback about `job`. A repeat is marked and escalated to the managers at once.
 
     Owned by `assigned_to`, else by whoever logged it; `to_triage` logs it owned by nobody, into the office's
     triage queue, until a CSR takes it (callback_take): the feedback page's, logged by no one who works here.
+
+    Idempotent for a double submit: the same problem on the same job by the same person within
+    DOUBLE_SUBMIT_WITHIN returns the callback already logged.
     """
     now = _now(now)
     problem = (problem or "").strip()
@@ -128,6 +150,9 @@ def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None,
         # and the site itself, the three places a repeat is looked for. NO KEY UPDATE, so jobs and visits being
         # booked at the site (their foreign keys take KEY SHARE) are not held up.
         Site.objects.select_for_update(no_key=True).only("pk").get(pk=job.site_id)
+        duplicate = _double_submit_of(job=job, problem=problem, logged_by=logged_by, now=now)
+        if duplicate is not None:
+            return duplicate
         repeat_of = find_repeat_of(job, now)
         callback = Callback(
             job=job,

@@ -140,7 +140,8 @@ def _job_choices(request, customer):
 
 
 def _log_context(request, *, customer, form, new_customer_form=None, job_search=None):
-    query = request.GET.get("q", "").strip()
+    # A NUL cannot be in a PostgreSQL string: it is no part of any name, number or address, so it is dropped.
+    query = request.GET.get("q", "").replace("\x00", "").strip()
     likely = form.fields["job"].initial
     likely_job = next((job for job in form.jobs if job.pk == likely), None)
     return {

@@ -7,7 +7,7 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
-from servicedesk import roles
+from servicedesk import limits, roles
 from servicedesk.audit import Via
 
 from .search import contains
@@ -86,7 +86,8 @@ class Customer(models.Model):
     alt_email = models.EmailField("other e-mail", blank=True)
     preferred_contact = models.CharField(max_length=10, choices=ContactMethod.choices, default=ContactMethod.PHONE)
     notes = models.TextField(
-        blank=True, help_text="What every technician and CSR should know: expectations, pets, access, history."
+        max_length=limits.RECORD, blank=True,
+        help_text="What every technician and CSR should know: expectations, pets, access, history.",
     )
     contact_opt_out = models.BooleanField(
         "opted out of contact", default=False, help_text="No follow-up calls, reminders or marketing."
@@ -112,6 +113,7 @@ class Customer(models.Model):
     objects = CustomerQuerySet.as_manager()
 
     class Meta:
+        constraints = limits.text_limits("customers_customer", notes=limits.RECORD)
         ordering = ["name", "pk"]
         indexes = [
             # Pattern opclasses so search's "starts with" (LIKE '555%') can use them under any collation but C;
@@ -145,10 +147,13 @@ class Site(models.Model):
     state = models.CharField(max_length=40, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
     site_type = models.CharField(max_length=20, choices=SiteType.choices, default=SiteType.RESIDENTIAL)
-    access_notes = models.TextField(blank=True, help_text="Gate codes, parking, where the equipment is.")
+    access_notes = models.TextField(
+        max_length=limits.NOTE, blank=True, help_text="Gate codes, parking, where the equipment is."
+    )
     external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
     class Meta:
+        constraints = limits.text_limits("customers_site", access_notes=limits.NOTE)
         ordering = ["street", "pk"]
         indexes = [
             # The dashboards' site type filter: the ids of one type's sites from the index alone, to join to the
@@ -186,10 +191,11 @@ class Equipment(models.Model):
     model_number = models.CharField("model", max_length=100, blank=True)
     serial_number = models.CharField(max_length=100, blank=True)
     installed_on = models.DateField(null=True, blank=True)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(max_length=limits.RECORD, blank=True)
     external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
     class Meta:
+        constraints = limits.text_limits("customers_equipment", notes=limits.RECORD)
         ordering = ["kind", "pk"]
         verbose_name_plural = "equipment"
 
@@ -261,7 +267,7 @@ class Job(models.Model):
     )
     helpers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="helper_jobs")
     completed_at = models.DateTimeField(null=True, blank=True)
-    summary = models.TextField("work-order summary", blank=True)
+    summary = models.TextField("work-order summary", max_length=limits.RECORD, blank=True)
     invoice_number = models.CharField(max_length=40, blank=True)
     no_charge = models.BooleanField(default=False, help_text="Work done at no cost to the customer.")
     external_id = models.CharField(
@@ -298,6 +304,7 @@ class Job(models.Model):
             models.Index(Upper("invoice_number"), name="job_invoice_number_upper"),
         ]
         constraints = [
+            *limits.text_limits("customers_job", summary=limits.RECORD),
             models.CheckConstraint(
                 condition=Q(scheduled_end__gte=models.F("scheduled_start")), name="job_window_ends_after_start"
             ),
@@ -342,11 +349,12 @@ class JobEvent(models.Model):
     via = models.CharField(max_length=10, choices=Via.choices, default=Via.PAGE)
     from_status = models.CharField(max_length=20, choices=Job.Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=Job.Status.choices, blank=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(max_length=limits.RECORD, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["job", "at"], name="job_event_job_at")]
+        constraints = limits.text_limits("customers_jobevent", note=limits.RECORD)
 
     def __str__(self):
         return f"{self.get_action_display()} {self.from_status}→{self.to_status} {self.get_via_display()}"
@@ -368,11 +376,12 @@ class ConsentEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     via = models.CharField(max_length=10, choices=Via.choices, default=Via.PAGE)
-    note = models.TextField(blank=True)
+    note = models.TextField(max_length=limits.RECORD, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["customer", "-at"], name="consent_event_customer_at")]
+        constraints = limits.text_limits("customers_consentevent", note=limits.RECORD)
 
     def __str__(self):
         return f"{self.get_action_display()} {self.get_via_display()}"
@@ -401,7 +410,7 @@ class Feedback(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="feedback")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
-    text = models.TextField()
+    text = models.TextField(max_length=limits.ACCOUNT)
     wants_call_back = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     # Hashed with the secret key: enough to count one address's submissions, not to know who sent them.
@@ -419,6 +428,7 @@ class Feedback(models.Model):
             models.Index(fields=["job", "token_digest"], name="feedback_job_token"),
         ]
         constraints = [
+            *limits.text_limits("customers_feedback", text=limits.ACCOUNT),
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="feedback_rating_1_to_5"
             ),
@@ -452,9 +462,10 @@ class CompanySettings(models.Model):
         "We ask for courtesy in return: access to the equipment, and a call if plans change."
     )
 
-    about = models.TextField("who we are", default=DEFAULT_ABOUT)
+    about = models.TextField("who we are", max_length=limits.ACCOUNT, default=DEFAULT_ABOUT)
     expectations = models.TextField(
-        "what you can expect", default=DEFAULT_EXPECTATIONS, help_text="One promise per line."
+        "what you can expect", max_length=limits.ACCOUNT, default=DEFAULT_EXPECTATIONS,
+        help_text="One promise per line.",
     )
     hotline = models.CharField(
         "customer-service hotline", max_length=40, blank=True,
@@ -467,7 +478,10 @@ class CompanySettings(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "company settings"
-        constraints = [models.CheckConstraint(condition=Q(pk=1), name="company_settings_single_row")]
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="company_settings_single_row"),
+            *limits.text_limits("customers_companysettings", about=limits.ACCOUNT, expectations=limits.ACCOUNT),
+        ]
 
     def __str__(self):
         return "Company settings"
@@ -509,27 +523,32 @@ class DoNotServiceDecision(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="do_not_service_decisions")
     state = models.CharField(max_length=20, choices=State.choices, default=State.PROPOSED)
-    reasons = models.TextField()
+    reasons = models.TextField(max_length=limits.ACCOUNT)
     # The documented attempts are DoNotServiceAttempt rows; this is what proposals made before them wrote.
-    attempts = models.TextField(blank=True, help_text="What was tried to keep the customer, and when.")
+    attempts = models.TextField(max_length=limits.ACCOUNT, blank=True,
+                                help_text="What was tried to keep the customer, and when.")
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField(default=timezone.now)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
+    decision_note = models.TextField(max_length=limits.NOTE, blank=True)
     lifted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     lifted_at = models.DateTimeField(null=True, blank=True)
-    lift_reason = models.TextField(blank=True)
+    lift_reason = models.TextField(max_length=limits.NOTE, blank=True)
 
     objects = DoNotServiceDecisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-proposed_at", "-pk"]
         constraints = [
+            *limits.text_limits(
+                "customers_donotservicedecision", reasons=limits.ACCOUNT, attempts=limits.ACCOUNT,
+                decision_note=limits.NOTE, lift_reason=limits.NOTE,
+            ),
             # One live decision per customer: a second proposal while one waits or is in force is refused.
             models.UniqueConstraint(
                 fields=["customer"], condition=Q(state__in=["proposed", "approved"]),
@@ -563,10 +582,11 @@ class DoNotServiceAttempt(models.Model):
     decision = models.ForeignKey(DoNotServiceDecision, on_delete=models.PROTECT, related_name="documented_attempts")
     attempted_on = models.DateField()
     channel = models.CharField(max_length=20, choices=Channel.choices)
-    what_happened = models.TextField()
+    what_happened = models.TextField(max_length=limits.NOTE)
 
     class Meta:
         ordering = ["attempted_on", "pk"]
+        constraints = limits.text_limits("customers_donotserviceattempt", what_happened=limits.NOTE)
 
     def __str__(self):
         return f"{self.attempted_on:%b %-d, %Y}, {self.get_channel_display().lower()}: {self.what_happened}"
@@ -583,7 +603,7 @@ class BookedJobDecision(models.Model):
     decision = models.ForeignKey(DoNotServiceDecision, on_delete=models.PROTECT, related_name="booked_jobs")
     job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="do_not_service_outcomes")
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
-    reason = models.TextField()
+    reason = models.TextField(max_length=limits.NOTE)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)
 
@@ -592,6 +612,7 @@ class BookedJobDecision(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["decision", "job"], name="booked_job_decided_once"),
             models.CheckConstraint(condition=~Q(reason=""), name="booked_job_decision_has_reason"),
+            *limits.text_limits("customers_bookedjobdecision", reason=limits.NOTE),
         ]
 
     def __str__(self):
@@ -606,12 +627,13 @@ class AbusiveCall(models.Model):
     ended_at = models.DateTimeField(default=timezone.now)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     warned = models.BooleanField(help_text="The customer was warned before the call was ended.")
-    what_happened = models.TextField()
+    what_happened = models.TextField(max_length=limits.NOTE)
 
     class Meta:
         ordering = ["-ended_at", "-pk"]
         indexes = [models.Index(fields=["customer", "-ended_at"], name="abusive_call_customer")]
         constraints = [
+            *limits.text_limits("customers_abusivecall", what_happened=limits.NOTE),
             # Ending a call without the warning first is not the documented attempt the seed asks for.
             models.CheckConstraint(condition=Q(warned=True), name="abusive_call_after_warning"),
         ]

@@ -345,7 +345,8 @@ def follow_up_intervals(request):
     formset = FollowUpIntervalFormSet(request.POST or None, queryset=FollowUpInterval.objects.order_by("days"))
     if request.method == "POST" and formset.is_valid():
         services.follow_up_intervals_set(
-            days={form.instance.risk: form.cleaned_data["days"] for form in formset}, by=request.user
+            # The rows there are (the formset is edit-only: extra forms posted by raising TOTAL_FORMS add nothing).
+            days={form.instance.risk: form.cleaned_data["days"] for form in formset.initial_forms}, by=request.user
         )
         messages.success(request, "Follow-up intervals saved; they apply to recommendations raised from now on.")
         return redirect("recommendations:intervals")

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Job
+from servicedesk import limits
 from servicedesk.audit import Via
 
 
@@ -98,9 +99,9 @@ class FollowUpCall(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True, db_default="")
     # The script's answers (seed 002), recorded when the customer was reached.
-    issues = models.TextField("issues since the visit", blank=True, db_default="")
+    issues = models.TextField("issues since the visit", max_length=limits.ACCOUNT, blank=True, db_default="")
     expectations_met = models.BooleanField("we met what they expected", null=True, blank=True)
-    anything_else = models.TextField("anything else we can do", blank=True, db_default="")
+    anything_else = models.TextField("anything else we can do", max_length=limits.NOTE, blank=True, db_default="")
     would_refer = models.BooleanField("would refer us", null=True, blank=True)
     satisfaction = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
@@ -144,6 +145,7 @@ class FollowUpCall(models.Model):
                          condition=Q(callback__isnull=False) | Q(lead__isnull=False)),
         ]
         constraints = [
+            *limits.text_limits("callbacks_followupcall", issues=limits.ACCOUNT, anything_else=limits.NOTE),
             models.CheckConstraint(
                 condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
                 name="follow_up_call_satisfaction_1_to_5",
@@ -180,9 +182,10 @@ class CallAttempt(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
     outcome = models.CharField(max_length=20, choices=FollowUpCall.Outcome.choices)
-    note = models.TextField(blank=True)
+    note = models.TextField(max_length=limits.NOTE, blank=True)
 
     class Meta:
+        constraints = limits.text_limits("callbacks_callattempt", note=limits.NOTE)
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["call", "at"], name="call_attempt_call_at")]
 
@@ -197,11 +200,12 @@ class Referral(models.Model):
     referred_customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
     name = models.CharField(max_length=200)
     phone = models.CharField(max_length=40)
-    note = models.TextField(blank=True)
+    note = models.TextField(max_length=limits.NOTE, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        constraints = limits.text_limits("callbacks_referral", note=limits.NOTE)
         ordering = ["at", "pk"]
         # The follow-up dashboard counts the referrals recorded since its rollup's cutoff live.
         indexes = [models.Index(fields=["at"], name="referral_at")]
@@ -240,11 +244,12 @@ class FollowUpCallEvent(models.Model):
     # Nobody for what a beat sweep did.
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     via = models.CharField(max_length=10, choices=Via.choices, default=Via.PAGE)
-    note = models.TextField(blank=True)
+    note = models.TextField(max_length=limits.RECORD, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["call", "at"], name="follow_up_call_event_call_at")]
+        constraints = limits.text_limits("callbacks_followupcallevent", note=limits.RECORD)
 
     def __str__(self):
         return f"{self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"

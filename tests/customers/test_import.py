@@ -577,3 +577,25 @@ def test_the_preview_says_which_rows_book_a_do_not_service_customer(imported, cl
 
     assert "1 job booked in the dispatch system for a do-not-service customer (row 2)" in body
     assert not Job.objects.filter(external_id="J-20").exists()
+
+
+def test_a_file_with_more_rows_than_one_request_can_import_is_refused_before_it_is_read(client_for, manager):
+    rows = customer_forms.MAX_IMPORT_ROWS + 1
+    data = b"Customer ID,Name\n" + b"".join(b"C-%d,N\n" % number for number in range(rows))
+
+    response = _upload(client_for(manager), "customers", data, name="everyone.csv")
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert f"The file has {rows:,} rows; at most {customer_forms.MAX_IMPORT_ROWS:,} can be imported at once" in body
+    assert "manage.py import_csv" in body
+    assert not Customer.objects.exists()
+
+
+def test_a_file_larger_than_one_request_can_import_is_refused_with_the_way_to_import_it(client_for, manager):
+    data = b"Customer ID,Name\nC-1," + b"N" * (customer_forms.MAX_IMPORT_SIZE + 1) + b"\n"
+
+    response = _upload(client_for(manager), "customers", data)
+
+    assert "at most 10.0\xa0MB can be imported at once from this page" in response.content.decode()
+    assert "manage.py import_csv" in response.content.decode()

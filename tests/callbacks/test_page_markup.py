@@ -27,8 +27,9 @@ def test_every_id_on_the_callback_page_is_unique_so_each_label_focuses_its_own_f
 
 def test_each_training_item_has_its_own_form_ids(client_for, manager):
     callback = CallbackFactory(state="resolved", root_cause="workmanship")
-    for technician in TechnicianFactory.create_batch(2):
-        TrainingItem.objects.create(technician=technician, callback=callback, root_cause="workmanship",
+    # Two items on one callback: one per cause (a callback resolved, reopened and resolved with another cause).
+    for technician, cause in zip(TechnicianFactory.create_batch(2), ("workmanship", "misdiagnosis"), strict=True):
+        TrainingItem.objects.create(technician=technician, callback=callback, root_cause=cause,
                                     what_happened="Flue not sealed.", due_on=timezone.localdate())
     client = client_for(manager)
 

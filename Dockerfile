@@ -35,4 +35,4 @@ RUN SECRET_KEY=build-only-collectstatic-key python manage.py collectstatic --noi
 USER servicedesk
 
 EXPOSE 8000
-CMD ["gunicorn", "servicedesk.wsgi", "--bind", "0.0.0.0:8000", "--worker-tmp-dir", "/dev/shm", "--access-logfile", "-"]
+CMD ["gunicorn", "servicedesk.wsgi", "--bind", "0.0.0.0:8000", "--worker-tmp-dir", "/dev/shm", "--access-logfile", "-", "--logger-class", "servicedesk.access_log.AccessLog"]

@@ -35,18 +35,27 @@ services:
 	  fi; \
 	fi
 
+# Where `make run` serves, and the address printed QR codes and e-mail links start with (SITE_URL): set both, and
+# ALLOWED_HOSTS, on the command line to open the customer's pages from a phone (README, Demo logins).
+BIND ?= 127.0.0.1:8000
+SITE_URL ?= http://localhost:8000
+
 run: install
 	mkdir -p var
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true $(BIN)/python manage.py seed_demo --once
 	@echo
-	@echo "  servicedesk is starting on http://127.0.0.1:8000"
-	@echo "  demo logins (password: demo): csr, manager, technician, sales"
+	@echo "  servicedesk is starting on http://$(BIND)"
+	@echo "  demo logins (password: demo): csr csr2 csr3, manager manager2, technician tech2 ... tech8, sales"
+	@echo "  Printed QR codes and links in e-mails point at $(SITE_URL) (SITE_URL)."
+	@address=$$(hostname -I 2>/dev/null | awk '{print $$1}'); address=$${address:-<this machine's address>}; \
+	echo "  A phone cannot open localhost; to try them from a phone on this network:"; \
+	echo "    make run BIND=0.0.0.0:8000 SITE_URL=http://$$address:8000 ALLOWED_HOSTS=$$address,127.0.0.1,localhost"
 	@echo "  Ctrl-C stops the web server and the worker."
 	@echo
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait; exit 0' INT TERM; \
-	DEBUG=true $(BIN)/celery -A servicedesk worker -B -l info --concurrency 1 & \
-	DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000 & \
+	DEBUG=true SITE_URL=$(SITE_URL) $(BIN)/celery -A servicedesk worker -B -l info --concurrency 1 & \
+	DEBUG=true SITE_URL=$(SITE_URL) $(BIN)/python manage.py runserver $(BIND) & \
 	wait
 
 # The layers first (pyproject.toml, [tool.importlinter]): a broken layer fails in seconds, before the suite.

@@ -6,8 +6,17 @@ class CallbacksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from customers import completion, import_notes
         from customers.history import register
+        from recommendations import briefing
 
-        from .history import callback_entries
+        from .briefing import callbacks_section
+        from .follow_ups.services import import_note
+        from .history import callback_entries, follow_up_call_entries
+        from .services import callback_revisits_done
 
         register(callback_entries)
+        register(follow_up_call_entries)
+        import_notes.register(import_note)
+        briefing.register(callbacks_section)
+        completion.register_after(callback_revisits_done)

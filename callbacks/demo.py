@@ -12,7 +12,7 @@ from customers.demo import next_id
 from customers.models import Job
 from servicedesk import roles
 
-from .models import DEFAULT_TARGETS, Callback, CallbackEvent, RecoveryStep, TrainingItem, Urgency
+from .models import DEFAULT_TARGETS, Callback, CallbackEvent, RecoveryStep, RevisitCost, TrainingItem, Urgency
 
 State, Cause, Action = Callback.State, Callback.RootCause, CallbackEvent.Action
 PROBLEMS = [
@@ -100,6 +100,7 @@ JOB_FIELDS = [
 ]
 EVENT_FIELDS = ["callback_id", "action", "at", "by_id", "from_state", "to_state", "note", "job_id"]
 STEP_FIELDS = ["callback_id", "step", "done_at", "done_by_id", "note", "answer_yes"]
+COST_FIELDS = ["callback_id", "revisit_job_id", "labour_hours", "parts_cost", "recorded_at", "recorded_by_id"]
 TRAINING_FIELDS = [
     "technician_id",
     "callback_id",
@@ -122,7 +123,7 @@ def create_callbacks(demo):
     csrs = [user.pk for user in demo.staff[roles.CSR]]
     technicians = [user.pk for user in demo.staff[roles.TECHNICIAN]]
     now = demo.now
-    rows = {"callbacks": [], "jobs": [], "events": [], "steps": [], "training": []}
+    rows = {"callbacks": [], "jobs": [], "events": [], "steps": [], "training": [], "costs": []}
     next_callback, next_job = next_id(Callback), next_id(Job)
     site, last_at_site = None, None
     jobs = (
@@ -259,6 +260,9 @@ def _progress(demo, rng, callback, rows, caused_by, technicians, causes, revisit
                 parts_cost=Decimal(rng.choice([0, 0, 35, 80, 140, 260])),
                 next_update_due_at=resolved_at + timedelta(days=1),
             )
+            rows["costs"].append(
+                (cb, revisit_id, callback["labour_hours"], callback["parts_cost"], resolved_at, fixer)
+            )
             if cause == Cause.FAULTY_PART:
                 callback.update(
                     faulty_part="Igniter",
@@ -340,6 +344,7 @@ TABLES = [
     ("events", "callback events", CallbackEvent, EVENT_FIELDS),
     ("steps", "recovery steps", RecoveryStep, STEP_FIELDS),
     ("training", "training items", TrainingItem, TRAINING_FIELDS),
+    ("costs", "revisit costs", RevisitCost, COST_FIELDS),
 ]
 
 

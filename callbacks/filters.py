@@ -2,6 +2,8 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
+from servicedesk.people import name_choices
+
 from .forms import technicians
 from .models import Callback, Urgency
 
@@ -15,10 +17,10 @@ class CallbackFilter(django_filters.FilterSet):
         choices=[*Callback.State.choices, (ALL, "All, closed too")],
     )
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices, empty_label="Any urgency")
-    # (id, username) pairs rather than a model choice: that one reads whole users through a server-side cursor
+    # (id, name) pairs rather than a model choice: that one reads whole users through a server-side cursor
     # and a model per option, on the CSR's most used page (issue 8).
     technician = django_filters.ChoiceFilter(
-        label="Technician", choices=lambda: technicians().values_list("pk", "username"), method="filter_technician",
+        label="Technician", choices=lambda: name_choices(technicians()), method="filter_technician",
         empty_label="Any technician",
     )
     overdue = django_filters.BooleanFilter(label="Overdue", method="filter_overdue",

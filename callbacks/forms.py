@@ -8,12 +8,12 @@ from django.contrib.auth import get_user_model
 
 from customers.models import Job
 from customers.phones import phone_digits
-from servicedesk import roles
+from servicedesk import limits, roles
 
 from .models import Callback, CustomerContact, RecoveryStep, Urgency
+from .selectors import loggable_jobs
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-RECENT_JOBS = 10
 
 
 def technicians():
@@ -29,21 +29,6 @@ def office_staff():
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.get_full_name() or obj.username
-
-
-def recent_jobs(customer):
-    """The customer's jobs a callback can be about: work started or done, newest first."""
-    return (
-        Job.objects.filter(customer=customer, status__in=[Job.Status.COMPLETED, Job.Status.IN_PROGRESS])
-        .select_related("site", "equipment", "lead_technician")
-        .order_by("-scheduled_start", "-pk")
-    )
-
-
-def most_likely_job(jobs):
-    """The latest completed job that is not itself a callback revisit: what customers usually call back about."""
-    completed = [job for job in jobs if job.is_completed and job.kind != Job.Kind.CALLBACK_REVISIT]
-    return max(completed, key=lambda job: (job.completed_at, job.pk), default=None)
 
 
 class JobChoiceField(forms.ModelChoiceField):
@@ -73,23 +58,35 @@ class CallbackLogForm(forms.Form):
     customer = forms.IntegerField(widget=forms.HiddenInput, required=False)
     job = JobChoiceField(queryset=Job.objects.none(), widget=forms.RadioSelect, required=False, empty_label=None,
                          label="Which job is it about?")
-    problem = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Problem, in the customer's words")
+    problem = forms.CharField(
+        max_length=limits.ACCOUNT, widget=forms.Textarea(attrs={"rows": 3}), label="Problem, in the customer's words"
+    )
     channel = forms.ChoiceField(choices=Callback.Channel.choices, initial=Callback.Channel.PHONE,
                                 widget=forms.RadioSelect)
     urgency = forms.ChoiceField(choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect)
 
-    def __init__(self, *args, customer=None, jobs=None, **kwargs):
+    def __init__(self, *args, customer=None, jobs=None, picked=None, has_jobs=None, **kwargs):
+        """`jobs`: the jobs to list (the recent ones, or those a search of all the customer's jobs found); any of
+        the customer's jobs is accepted. `picked`: the job to choose for the CSR, listed first if not among them.
+        `has_jobs`: whether the customer has any job at all (by default, whether `jobs` lists one)."""
         super().__init__(*args, **kwargs)
         self.customer = customer
-        self.jobs = list(jobs[:RECENT_JOBS]) if jobs is not None else []
+        self.jobs = list(jobs) if jobs is not None else []
+        if picked is not None and picked not in self.jobs:
+            self.jobs.insert(0, picked)
+        self.has_jobs = bool(self.jobs) if has_jobs is None else has_jobs
         if customer is not None:
             # The customer is found: the CSR types next what the caller is saying.
             self.fields["problem"].widget.attrs["autofocus"] = True
             self.fields["customer"].initial = customer.pk
-            self.fields["job"].queryset = recent_jobs(customer)
-            likely = most_likely_job(self.jobs)
-            if likely is not None:
-                self.fields["job"].initial = likely.pk
+            self.fields["job"].queryset = loggable_jobs(customer)
+            if picked is not None:
+                self.fields["job"].initial = picked.pk
+        # A job posted from a search of all the customer's jobs is listed again if the form comes back with errors.
+        posted = self.data.get("job") if self.is_bound else None
+        if customer is not None and posted and str(posted).isdigit() and len(str(posted)) <= 18:
+            if all(str(job.pk) != posted for job in self.jobs):
+                self.jobs[:0] = list(loggable_jobs(customer).filter(pk=posted))
         self.fields["job"].choices = [(job.pk, self.fields["job"].label_from_instance(job)) for job in self.jobs]
 
     def clean(self):
@@ -97,7 +94,7 @@ class CallbackLogForm(forms.Form):
         if self.customer is None:
             raise forms.ValidationError("Find the customer first: search by phone, name, address or invoice number.")
         if not cleaned.get("job") and "job" not in self.errors:
-            if not self.jobs:
+            if not self.has_jobs:
                 self.add_error("job", (
                     f"No job on record for {self.customer.name}. A callback is about work we did: find the original "
                     "visit by its invoice number, or log the original visit first, then log the callback."
@@ -108,7 +105,7 @@ class CallbackLogForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    note = forms.CharField(max_length=limits.NOTE, widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
 class RevisitForm(forms.Form):
@@ -116,7 +113,7 @@ class RevisitForm(forms.Form):
     start = forms.DateTimeField(widget=DATETIME_WIDGET)
     end = forms.DateTimeField(widget=DATETIME_WIDGET, required=False, help_text="Two hours after the start if empty.")
     no_charge = forms.BooleanField(initial=True, required=False, label="No charge to the customer")
-    note = forms.CharField(required=False)
+    note = forms.CharField(max_length=limits.NOTE, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -133,10 +130,12 @@ class RevisitForm(forms.Form):
 class ResolveForm(forms.Form):
     root_cause = forms.ChoiceField(choices=Callback.RootCause.choices, widget=forms.RadioSelect,
                                    label="Honest root cause")
-    resolution = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="What was found and done")
-    faulty_part = forms.CharField(required=False, label="Faulty part (name or number)")
-    part_supplier = forms.CharField(required=False, label="Supplier")
-    rma_reference = forms.CharField(required=False, label="Return / RMA reference")
+    resolution = forms.CharField(
+        max_length=limits.ACCOUNT, widget=forms.Textarea(attrs={"rows": 2}), label="What was found and done"
+    )
+    faulty_part = forms.CharField(max_length=200, required=False, label="Faulty part (name or number)")
+    part_supplier = forms.CharField(max_length=200, required=False, label="Supplier")
+    rma_reference = forms.CharField(max_length=100, required=False, label="Return / RMA reference")
     labour_hours = forms.DecimalField(min_value=Decimal("0"), max_digits=6, decimal_places=2, required=False)
     parts_cost = forms.DecimalField(min_value=Decimal("0"), max_digits=10, decimal_places=2, required=False)
     responsible_technician = forms.TypedChoiceField(
@@ -168,7 +167,7 @@ class CloseForm(forms.Form):
         choices=[("fixed", "Customer confirms it is fixed"), ("not_fixed", "Customer says it is not fixed")],
         widget=forms.RadioSelect, label="Closure call",
     )
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+    note = forms.CharField(max_length=limits.NOTE, widget=forms.Textarea(attrs={"rows": 2}), required=False,
                            label="What the customer said")
 
     def clean(self):
@@ -179,7 +178,7 @@ class CloseForm(forms.Form):
 
 
 class ReopenForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(max_length=limits.NOTE, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class HandOffForm(forms.Form):
@@ -188,7 +187,7 @@ class HandOffForm(forms.Form):
         choices=[("1", "Warm: three-way, the customer heard me explain it"), ("0", "Cold transfer")],
         coerce=lambda value: value == "1", widget=forms.RadioSelect, label="How",
     )
-    note = forms.CharField(required=False)
+    note = forms.CharField(max_length=limits.NOTE, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -207,7 +206,7 @@ class TriageOwnerForm(forms.Form):
 
 class ContactForm(forms.Form):
     kind = forms.ChoiceField(choices=CustomerContact.Kind.choices, initial=CustomerContact.Kind.CALL)
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    summary = forms.CharField(max_length=limits.NOTE, widget=forms.Textarea(attrs={"rows": 2}))
     next_update_due_at = forms.DateTimeField(widget=DATETIME_WIDGET, required=False,
                                              label="Next update promised by")
 
@@ -217,7 +216,7 @@ class StepForm(forms.Form):
     note = forms.CharField(required=False, max_length=300)
     answer = forms.ChoiceField(choices=[("", "—"), ("yes", "Yes"), ("no", "No")], required=False,
                                label="Wants other work?")
-    other_work = forms.CharField(required=False, label="What work?")
+    other_work = forms.CharField(max_length=200, required=False, label="What work?")
 
     def clean(self):
         cleaned = super().clean()
@@ -231,7 +230,7 @@ class StepForm(forms.Form):
 
 
 class TrainingDoneForm(forms.Form):
-    lesson = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="What is learned")
+    lesson = forms.CharField(max_length=limits.NOTE, widget=forms.Textarea(attrs={"rows": 2}), label="What is learned")
 
 
 class UrgencyTargetForm(forms.Form):

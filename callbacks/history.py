@@ -1,8 +1,8 @@
 """The callbacks' entries in the customer's history timeline (see customers/history.py)."""
 
-from customers.history import HistoryEntry
+from customers.history import HistoryEntry, job_label
 
-from .models import Callback
+from .models import Callback, FollowUpCallEvent
 
 
 def callback_entries(customer, *, limit):
@@ -23,4 +23,23 @@ def callback_entries(customer, *, limit):
             detail=callback.problem,
             badge=callback.get_state_display(),
             people=[technician.get_full_name()] if technician else [],
+        )
+
+
+def follow_up_call_entries(customer, *, limit):
+    """Follow-up calls claimed, released to the queue and cancelled (callbacks/follow_ups/trail.py)."""
+    events = (
+        FollowUpCallEvent.objects.filter(call__customer=customer)
+        .select_related("call__job", "by")
+        .order_by("-at", "-pk")[:limit]
+    )
+    for event in events:
+        yield HistoryEntry(
+            when=event.at,
+            kind="call",
+            title=f"Follow-up call on {job_label(event.call.job)} {event.get_action_display().lower()} "
+                  f"{event.get_via_display()}",
+            url=event.call.get_absolute_url(),
+            detail=event.note,
+            people=[event.by.get_full_name() or event.by.username] if event.by_id else [],
         )

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Job
-from servicedesk import roles
+from servicedesk import limits, roles
 
 
 class Urgency(models.TextChoices):
@@ -100,7 +100,7 @@ class CallbackQuerySet(models.QuerySet):
         2 ms. Two lookups by primary key plan in microseconds.
         """
         return self.select_related("customer", "site").only(
-            "problem", "urgency", "state", "is_repeat", "first_contact_due_at", "revisit_due_at",
+            "problem", "urgency", "state", "is_repeat", "first_contact_due_at", "revisit_due_at", "revisit_done_at",
             "next_update_due_at", "due_at", "job", "revisit_job", "assigned_to", "customer__name", "site__street",
         )
 
@@ -131,6 +131,10 @@ def with_jobs_and_people(callbacks):
         callback.revisit_job = jobs.get(callback.revisit_job_id)
         callback.assigned_to = people.get(callback.assigned_to_id)
     return callbacks
+
+
+# Once the revisit job is completed, its outcome (resolved, with the root cause) is recorded within a day.
+RESOLUTION_AFTER_REVISIT = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,7 @@ class Callback(models.Model):
         NEW = "new", "New"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         REVISIT_SCHEDULED = "revisit_scheduled", "Revisit scheduled"
+        REVISIT_DONE = "revisit_done", "Revisit done, awaiting resolution"
         RESOLVED = "resolved", "Resolved"
         CLOSED = "closed", "Closed"
 
@@ -191,7 +196,7 @@ class Callback(models.Model):
     equipment = models.ForeignKey(
         "customers.Equipment", on_delete=models.PROTECT, null=True, blank=True, related_name="callbacks"
     )
-    problem = models.TextField(help_text="In the customer's own words.")
+    problem = models.TextField(max_length=limits.ACCOUNT, help_text="In the customer's own words.")
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PHONE)
     urgency = models.CharField(max_length=20, choices=Urgency.choices, default=Urgency.NORMAL)
     state = models.CharField(max_length=20, choices=State.choices, default=State.NEW)
@@ -209,6 +214,9 @@ class Callback(models.Model):
     # Targets fixed at logging time, so a manager changing the targets later does not move promises made.
     first_contact_due_at = models.DateTimeField()
     revisit_due_at = models.DateTimeField()
+    revisit_done_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the revisit job was completed, whoever completed it and however."
+    )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     next_update_due_at = models.DateTimeField(
         null=True, blank=True, help_text="The customer was promised an update (or the closure call) by then."
@@ -219,10 +227,12 @@ class Callback(models.Model):
     reopen_count = models.PositiveSmallIntegerField(default=0)
 
     root_cause = models.CharField(max_length=20, choices=RootCause.choices, blank=True)
-    resolution = models.TextField(blank=True, help_text="What was found and done.")
+    resolution = models.TextField(max_length=limits.ACCOUNT, blank=True, help_text="What was found and done.")
     faulty_part = models.CharField(max_length=200, blank=True)
     part_supplier = models.CharField(max_length=200, blank=True)
     rma_reference = models.CharField("return / RMA reference", max_length=100, blank=True)
+    # The sums of the callback's RevisitCost rows (every revisit's, a reopened callback's too), kept by
+    # callback_resolve, so that the dashboards read the cost from this table alone.
     labour_hours = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     parts_cost = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -234,7 +244,9 @@ class Callback(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     confirmed_by_customer = models.BooleanField(default=False)
-    customer_confirmation = models.TextField(blank=True, help_text="What the customer said when confirming the fix.")
+    customer_confirmation = models.TextField(
+        max_length=limits.NOTE, blank=True, help_text="What the customer said when confirming the fix."
+    )
     # The recovery steps recorded, as a bit mask (bit n: the n-th RecoveryStep.Step), so the dashboards read the
     # checklist of ~20,000 callbacks a year without a look-up per callback. Kept by database triggers on the
     # recovery steps (servicedesk/triggers.py), whoever writes them; a new step needs its bit added there.
@@ -254,6 +266,10 @@ class Callback(models.Model):
     job_lead_id = models.IntegerField(null=True, editable=False)
     revisit_lead_id = models.IntegerField(null=True, editable=False)
     revisit_no_charge = models.BooleanField(null=True, editable=False)
+    # The no-charge revisits before the current one (a reopened callback's), which the cost panel adds to
+    # revisit_no_charge so that every no-charge visit counts. Kept by callback_reopen; NULL is none. Written only
+    # with the state, so the rollup's triggers, which watch the state, see it change.
+    earlier_no_charge_revisits = models.PositiveSmallIntegerField(null=True, editable=False)
 
     # Every change sets it, whoever writes (a trigger, servicedesk/triggers.py): the API's `updated_since`; a
     # database default too, for rows inserted in SQL.
@@ -284,6 +300,10 @@ class Callback(models.Model):
             models.Index(fields=["job_completed_at", "job"], name="callback_unsettled", condition=UNSETTLED),
         ]
         constraints = [
+            *limits.text_limits(
+                "callbacks_callback", problem=limits.ACCOUNT, resolution=limits.ACCOUNT,
+                customer_confirmation=limits.NOTE,
+            ),
             models.CheckConstraint(
                 condition=~Q(state="closed") | Q(closed_at__isnull=False), name="callback_closed_has_closed_at"
             ),
@@ -313,6 +333,9 @@ class Callback(models.Model):
             return "First contact", self.first_contact_due_at
         if self.state in (self.State.ACKNOWLEDGED, self.State.REVISIT_SCHEDULED):
             return "Revisit", self.revisit_due_at
+        if self.state == self.State.REVISIT_DONE:
+            # The revisit clock stops when the visit is done; what is left is the owner recording the outcome.
+            return "Resolution", self.revisit_done_at + RESOLUTION_AFTER_REVISIT
         if self.state == self.State.RESOLVED and self.next_update_due_at:
             return "Closure call", self.next_update_due_at
         return None
@@ -345,6 +368,7 @@ class CallbackEvent(models.Model):
         ESCALATED = "escalated", "Escalated to managers"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         REVISIT_SCHEDULED = "revisit_scheduled", "Revisit scheduled"
+        REVISIT_DONE = "revisit_done", "Revisit done"
         RESOLVED = "resolved", "Resolved"
         CLOSED = "closed", "Closed — customer confirmed"
         REOPENED = "reopened", "Reopened"
@@ -360,10 +384,11 @@ class CallbackEvent(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     from_state = models.CharField(max_length=20, choices=Callback.State.choices, blank=True)
     to_state = models.CharField(max_length=20, choices=Callback.State.choices, blank=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(max_length=limits.RECORD, blank=True)  # a composed line may quote an account
     job = models.ForeignKey(Job, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
+        constraints = limits.text_limits("callbacks_callbackevent", note=limits.RECORD)
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["callback", "at"], name="callback_event_callback_at")]
 
@@ -438,6 +463,7 @@ STATE_ORDER = [
     Callback.State.NEW,
     Callback.State.ACKNOWLEDGED,
     Callback.State.REVISIT_SCHEDULED,
+    Callback.State.REVISIT_DONE,
     Callback.State.RESOLVED,
     Callback.State.CLOSED,
 ]
@@ -469,11 +495,12 @@ class HandOff(models.Model):
     )
     to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     warm = models.BooleanField(help_text="Three-way: the customer heard the problem explained to the new owner.")
-    note = models.TextField(blank=True)
+    note = models.TextField(max_length=limits.NOTE, blank=True)
     at = models.DateTimeField(default=timezone.now)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        constraints = limits.text_limits("callbacks_handoff", note=limits.NOTE)
         ordering = ["at", "pk"]
 
     def __str__(self):
@@ -491,12 +518,13 @@ class CustomerContact(models.Model):
 
     callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="contacts")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CALL)
-    summary = models.TextField()
+    summary = models.TextField(max_length=limits.NOTE)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
     next_update_due_at = models.DateTimeField("next update promised by", null=True, blank=True)
 
     class Meta:
+        constraints = limits.text_limits("callbacks_customercontact", summary=limits.NOTE)
         ordering = ["at", "pk"]
 
     def __str__(self):
@@ -509,17 +537,47 @@ class TrainingItem(models.Model):
     technician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="training_items")
     callback = models.ForeignKey(Callback, on_delete=models.PROTECT, related_name="training_items")
     root_cause = models.CharField(max_length=20, choices=Callback.RootCause.choices)
-    what_happened = models.TextField()
-    lesson = models.TextField("what is learned", blank=True)
+    what_happened = models.TextField(max_length=limits.ACCOUNT)
+    lesson = models.TextField("what is learned", max_length=limits.NOTE, blank=True)
     due_on = models.DateField("done by")
     done_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["due_on", "pk"]
+        constraints = [
+            # A callback reopened and resolved again with the same cause is the same lesson, not a second one.
+            models.UniqueConstraint(fields=["callback", "root_cause"], name="training_item_once_per_callback_cause"),
+            *limits.text_limits("callbacks_trainingitem", what_happened=limits.ACCOUNT, lesson=limits.NOTE),
+        ]
 
     def __str__(self):
         return f"Training for {self.technician} on callback #{self.callback_id}"
+
+
+class RevisitCost(models.Model):
+    """The labour and parts of one go at fixing a callback: its revisit job, or a fix without a revisit (talked
+    through on the phone). Each resolution records its own, so a reopened callback's second revisit adds to the
+    first instead of overwriting it; the callback's cost (Callback.labour_hours, parts_cost) is their sum."""
+
+    callback = models.ForeignKey(Callback, on_delete=models.PROTECT, related_name="revisit_costs")
+    revisit_job = models.ForeignKey(Job, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    labour_hours = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    parts_cost = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        # One row per revisit job (fixes without a revisit have none, and NULLs are distinct).
+        constraints = [
+            models.UniqueConstraint(fields=["callback", "revisit_job"], name="revisit_cost_once_per_revisit")
+        ]
+
+    def __str__(self):
+        return f"Cost of a revisit on callback #{self.callback_id}"
 
 
 DEFAULT_TARGETS = {
@@ -534,6 +592,7 @@ from .follow_ups.models import (  # noqa: E402, F401
     DEFAULT_FOLLOW_UP_DAYS,
     CallAttempt,
     FollowUpCall,
+    FollowUpCallEvent,
     FollowUpCallQuerySet,
     FollowUpRule,
     Referral,

@@ -29,7 +29,7 @@ def office_queues(now=None, **extra_counts):
     now = now or timezone.now()
     end = _end_of_today(now)
     new = Callback.objects.filter(state=State.NEW)
-    updates = Callback.objects.filter(state__in=[State.ACKNOWLEDGED, State.REVISIT_SCHEDULED],
+    updates = Callback.objects.filter(state__in=[State.ACKNOWLEDGED, State.REVISIT_SCHEDULED, State.REVISIT_DONE],
                                       next_update_due_at__lt=end)
     closures = Callback.objects.filter(state=State.RESOLVED, next_update_due_at__lt=end)
     triage = Callback.objects.in_triage()

@@ -1,8 +1,8 @@
 """Beat sweeps over callbacks: remind the owner of what is overdue (of a callback nobody owns: the triage owner or
 every CSR), escalate what is twice overdue, and the technicians' evening briefing digest.
 
-Each reminder's key names the callback, what is due (first contact, customer update, revisit, closure call)
-and the due time, so every promise is reminded once however often the sweep runs, and a new promise (a new
+Each reminder's key names the callback, what is due (first contact, customer update, revisit, resolution, closure
+call) and the due time, so every promise is reminded once however often the sweep runs, and a new promise (a new
 update time agreed with the customer) is reminded afresh. Set-based: a fixed number of statements.
 """
 
@@ -35,6 +35,7 @@ def _what_is_due():
         When(state=State.RESOLVED, then=Value("closure call")),
         When(next_update_due_at=F("due_at"), then=Value("customer update")),
         When(state=State.NEW, then=Value("first contact")),
+        When(state=State.REVISIT_DONE, then=Value("resolution")),
         default=Value("revisit"),
         output_field=CharField(),
     )
@@ -51,9 +52,10 @@ def _text(lead):
 
 
 def remind_callback_owners(*, now=None):
-    """Every open callback past its due time (first contact, customer update, revisit, closure call) reminds its
-    owner once per promise. One nobody owns (the triage queue's: from the feedback page, or its owner has left)
-    reminds the triage owner, or every CSR when none is set, until one of them takes it."""
+    """Every open callback past its due time (first contact, customer update, revisit, resolution once the revisit
+    is done, closure call) reminds its owner once per promise. One nobody owns (the triage queue's: from the
+    feedback page, or its owner has left) reminds the triage owner, or every CSR when none is set, until one of
+    them takes it."""
     now = now or timezone.now()
     overdue = Callback.objects.open().filter(due_at__lte=now)
     in_triage = overdue.in_triage()

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from customers.models import Job, Site
@@ -16,6 +17,7 @@ from customers.services import job_book, job_mark_completed
 from recommendations.models import Risk
 from recommendations.services import recommendation_raise
 from servicedesk import roles
+from servicedesk.audit import setting_changes_record
 from servicedesk.notifications import managers, notify
 
 from .models import (
@@ -25,8 +27,10 @@ from .models import (
     CustomerContact,
     HandOff,
     RecoveryStep,
+    RevisitCost,
     TrainingItem,
     Triage,
+    Urgency,
     UrgencyTarget,
 )
 
@@ -48,7 +52,7 @@ class TransitionRefused(ValidationError):
 ALLOWED_FROM = {
     "acknowledge": {State.NEW},
     "schedule_revisit": {State.ACKNOWLEDGED},
-    "resolve": {State.ACKNOWLEDGED, State.REVISIT_SCHEDULED},
+    "resolve": {State.ACKNOWLEDGED, State.REVISIT_SCHEDULED, State.REVISIT_DONE},
     "close": {State.RESOLVED},
     "reopen": {State.RESOLVED, State.CLOSED},
 }
@@ -56,7 +60,7 @@ ALLOWED_FROM = {
 REFUSALS = {
     "acknowledge": "Only a new callback can be acknowledged; this one is already {state}.",
     "schedule_revisit": "Acknowledge the callback before scheduling the revisit (it is {state}).",
-    "resolve": "Only an acknowledged callback or one with a revisit scheduled can be resolved (it is {state}).",
+    "resolve": "Only an acknowledged callback or one with a revisit scheduled or done can be resolved (it is {state}).",
     "close": "A callback is closed only after it is resolved and the customer confirms the fix (it is {state}).",
     "reopen": "Only a resolved or closed callback can be reopened (it is {state}).",
 }
@@ -104,11 +108,33 @@ def find_repeat_of(job, now=None):
     return Callback.objects.earlier_for(job, since=repeat_window_start(now)).first()
 
 
+# The same form posted twice (a double click, a browser retrying on a slow line) arrives within this long.
+DOUBLE_SUBMIT_WITHIN = timedelta(seconds=30)
+
+
+def _double_submit_of(*, job, problem, logged_by, now):
+    """The callback this one would duplicate: the same words on the same job by the same person moments ago.
+
+    The job's row lock makes a second post wait for the first to commit, so it finds it instead of logging the
+    callback again (and escalating it as a repeat of itself).
+    """
+    list(Job.objects.select_for_update(no_key=True).filter(pk=job.pk).values_list("pk", flat=True))
+    return (
+        Callback.objects.filter(job=job, problem=problem, logged_by=logged_by,
+                                logged_at__gte=now - DOUBLE_SUBMIT_WITHIN)
+        .order_by("pk")
+        .first()
+    )
+
+
 def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None, to_triage=False, now=None):
     """Log a callback about `job`. A repeat is marked and escalated to the managers at once.
 
     Owned by `assigned_to`, else by whoever logged it; `to_triage` logs it owned by nobody, into the office's
     triage queue, until a CSR takes it (callback_take): the feedback page's, logged by no one who works here.
+
+    Idempotent for a double submit: the same problem on the same job by the same person within
+    DOUBLE_SUBMIT_WITHIN returns the callback already logged.
     """
     now = _now(now)
     problem = (problem or "").strip()
@@ -124,6 +150,9 @@ def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None,
         # and the site itself, the three places a repeat is looked for. NO KEY UPDATE, so jobs and visits being
         # booked at the site (their foreign keys take KEY SHARE) are not held up.
         Site.objects.select_for_update(no_key=True).only("pk").get(pk=job.site_id)
+        duplicate = _double_submit_of(job=job, problem=problem, logged_by=logged_by, now=now)
+        if duplicate is not None:
+            return duplicate
         repeat_of = find_repeat_of(job, now)
         callback = Callback(
             job=job,
@@ -203,7 +232,9 @@ def callback_schedule_revisit(*, callback, by, technician, start, end=None, help
             lead_technician=technician,
             helpers=helpers,
             no_charge=no_charge,
+            by=by,
             summary=f"Callback revisit for job {original.invoice_number or original.pk}: {callback.problem}",
+            revisit_of_past_work=True,
         )
         callback.revisit_job = revisit
         callback.state = State.REVISIT_SCHEDULED
@@ -215,6 +246,45 @@ def callback_schedule_revisit(*, callback, by, technician, start, end=None, help
         notify(users=[technician], text=f"Callback revisit for {callback.customer.name}: {callback.problem[:120]}",
                url=callback.get_absolute_url())
     return callback
+
+
+def callback_revisits_done(*, job_ids, completed_by=None, now=None):
+    """Revisit jobs were completed, through whichever door (the technician's page, the admin, an import): each
+    callback waiting on one moves on to "revisit done, awaiting resolution", which stops the revisit clock and
+    leaves its owner the outcome to record. customers.completion's after-completion hook (CallbacksConfig.ready);
+    a fixed number of queries for any number of jobs, plus one notification per callback moved."""
+    now = _now(now)
+    with transaction.atomic():
+        callbacks = list(
+            Callback.objects.select_for_update(of=("self",))
+            .filter(revisit_job__in=job_ids, state=State.REVISIT_SCHEDULED)
+            .select_related("customer", "assigned_to")
+            .order_by("pk")
+        )
+        if not callbacks:
+            return []
+        revisit_ids = {callback.revisit_job_id for callback in callbacks}
+        jobs = Job.objects.select_related("lead_technician").in_bulk(revisit_ids)
+        for callback in callbacks:
+            callback.state = State.REVISIT_DONE
+            callback.revisit_done_at = now
+            clock = callback.clock(now)
+            callback.due_at = clock.due_at if clock else None
+        Callback.objects.bulk_update(callbacks, ["state", "revisit_done_at", "due_at"])
+        events = []
+        for callback in callbacks:
+            revisit = jobs[callback.revisit_job_id]
+            technician = f"{_name(revisit.lead_technician)}: " if revisit.lead_technician else ""
+            events.append(CallbackEvent(
+                callback=callback, action=Action.REVISIT_DONE, by=completed_by, at=now,
+                from_state=State.REVISIT_SCHEDULED, to_state=State.REVISIT_DONE, job=revisit,
+                note=f"{technician}{revisit.summary}".strip(),
+            ))
+            notify(users=[callback.assigned_to],
+                   text=f"Revisit done for callback #{callback.pk} ({callback.customer.name}): record the resolution.",
+                   url=callback.get_absolute_url())
+        CallbackEvent.objects.bulk_create(events)
+    return callbacks
 
 
 def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="", part_supplier="", rma_reference="",
@@ -237,6 +307,10 @@ def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="",
         if missing:
             raise ValidationError(missing)
     with transaction.atomic():
+        # The revisit job first, then the callback: the order job_complete takes them in (the job, then through
+        # its after-completion hook the callbacks it serves), so a resolution recorded while the technician
+        # completes the revisit waits for it rather than deadlocking.
+        Job.objects.select_for_update().filter(pk=callback.revisit_job_id).exists()
         callback = _lock(callback)
         _check(callback, "resolve")
         from_state = callback.state
@@ -247,33 +321,36 @@ def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="",
         callback.faulty_part = faulty_part.strip() if is_part else ""
         callback.part_supplier = part_supplier.strip() if is_part else ""
         callback.rma_reference = rma_reference.strip() if is_part else ""
-        callback.labour_hours = labour_hours
-        callback.parts_cost = parts_cost
+        revisit = callback.revisit_job
+        if labour_hours is not None or parts_cost is not None:
+            RevisitCost.objects.create(callback=callback, revisit_job=revisit, labour_hours=labour_hours,
+                                       parts_cost=parts_cost, recorded_at=now, recorded_by=by)
+            costs = callback.revisit_costs.aggregate(labour_hours=Sum("labour_hours"), parts_cost=Sum("parts_cost"))
+            callback.labour_hours, callback.parts_cost = costs["labour_hours"], costs["parts_cost"]
         callback.resolved_at = now
         callback.resolved_by = by
         callback.next_update_due_at = now + CLOSURE_CALL_AFTER
         _save(callback, now, ["state", "root_cause", "resolution", "faulty_part", "part_supplier", "rma_reference",
                               "labour_hours", "parts_cost", "resolved_at", "resolved_by", "next_update_due_at"])
-        revisit = callback.revisit_job
         if revisit is not None:
-            job_mark_completed(job=revisit, now=now)
+            job_mark_completed(job=revisit, by=by, note=f"Callback #{callback.pk} resolved.", now=now)
         _event(callback, Action.RESOLVED, by=by, at=now, from_state=from_state, to_state=State.RESOLVED,
                note=f"Root cause: {callback.get_root_cause_display()}. {resolution}".strip(), job=revisit)
         if root_cause in Callback.TRAINING_CAUSES:
             technician = responsible_technician or callback.job.lead_technician
             if technician is not None:
-                item = TrainingItem.objects.create(
-                    technician=technician,
+                # Once per callback and cause: resolved again after a reopen, the lesson is the one already set.
+                item, created = TrainingItem.objects.get_or_create(
                     callback=callback,
                     root_cause=root_cause,
-                    what_happened=resolution or callback.problem,
-                    due_on=timezone.localdate(now) + TRAINING_DUE_AFTER,
-                    created_at=now,
+                    defaults={"technician": technician, "what_happened": resolution or callback.problem,
+                              "due_on": timezone.localdate(now) + TRAINING_DUE_AFTER, "created_at": now},
                 )
-                _event(callback, Action.TRAINING, by=by, at=now,
-                       note=f"Training item for {_name(technician)}, done by {item.due_on:%b %d}.")
-                notify(users=[technician], url=callback.get_absolute_url(),
-                       text=f"Training item from callback #{callback.pk} ({callback.customer.name})")
+                if created:
+                    _event(callback, Action.TRAINING, by=by, at=now,
+                           note=f"Training item for {_name(technician)}, done by {item.due_on:%b %d}.")
+                    notify(users=[technician], url=callback.get_absolute_url(),
+                           text=f"Training item from callback #{callback.pk} ({callback.customer.name})")
     return callback
 
 
@@ -311,17 +388,21 @@ def callback_reopen(*, callback, by, reason, now=None, only_from=None):
         _check(callback, "reopen")
         from_state = callback.state
         _, revisit_within = urgency_targets()[callback.urgency]
+        if callback.revisit_job is not None and callback.revisit_job.no_charge:
+            callback.earlier_no_charge_revisits = (callback.earlier_no_charge_revisits or 0) + 1
         callback.state = State.ACKNOWLEDGED
         callback.revisit_due_at = now + revisit_within
         callback.revisit_job = None
+        callback.revisit_done_at = None
         callback.root_cause = ""
         callback.closed_at = None
         callback.closed_by = None
         callback.confirmed_by_customer = False
         callback.next_update_due_at = None
         callback.reopen_count += 1
-        _save(callback, now, ["state", "revisit_due_at", "revisit_job", "root_cause", "closed_at", "closed_by",
-                              "confirmed_by_customer", "next_update_due_at", "reopen_count"])
+        _save(callback, now, ["state", "revisit_due_at", "revisit_job", "revisit_done_at", "root_cause", "closed_at",
+                              "closed_by", "confirmed_by_customer", "next_update_due_at", "reopen_count",
+                              "earlier_no_charge_revisits"])
         _event(callback, Action.REOPENED, by=by, at=now, from_state=from_state, to_state=State.ACKNOWLEDGED,
                note=reason)
         notify(users=managers(), text=f"Callback #{callback.pk} reopened ({callback.customer.name}): {reason[:150]}",
@@ -485,12 +566,30 @@ def urgency_targets_set(*, targets, by, now=None):
         if revisit_within < first_contact_within:
             raise ValidationError("The revisit cannot be due before the first contact.")
     with transaction.atomic():
+        setting_changes_record(setting="urgency_targets", by=by, now=now, changes=target_changes(targets))
         for urgency, (first_contact_within, revisit_within) in targets.items():
             UrgencyTarget.objects.update_or_create(
                 urgency=urgency,
                 defaults={"first_contact_within": first_contact_within, "revisit_within": revisit_within,
                           "updated_by": by, "updated_at": _now(now)},
             )
+
+
+def target_changes(targets):
+    """{"<urgency>: first contact" or ": revisit": (hours before, hours after)}, for the trail."""
+    current = urgency_targets()
+
+    def hours(within):
+        count = within.total_seconds() / 3600
+        return f"{count:g} hour{'' if count == 1 else 's'}"
+
+    changes = {}
+    for urgency, after in targets.items():
+        label = Urgency(urgency).label
+        for part, before_within, after_within in zip(("first contact", "revisit"), current[urgency], after,
+                                                     strict=True):
+            changes[f"{label}: {part}"] = (hours(before_within), hours(after_within))
+    return changes
 
 
 def _name(user):

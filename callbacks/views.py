@@ -1,10 +1,10 @@
-import csv
 from datetime import date, timedelta
 from itertools import chain
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -17,7 +17,10 @@ from customers.pagination import CappedPaginator
 from customers.phones import phone_digits
 from customers.services import customer_add
 from servicedesk import roles
+from servicedesk.audit import setting_changes
 from servicedesk.forms import add_errors
+from servicedesk.people import full_name_sql
+from servicedesk.spreadsheets import csv_writer
 from servicedesk.unchanged import render_unless_unchanged
 
 from . import services
@@ -35,12 +38,13 @@ from .forms import (
     StepForm,
     TrainingDoneForm,
     UrgencyTargetForm,
-    recent_jobs,
 )
 from .models import Callback, RecoveryStep, TrainingItem, Urgency, UrgencyTarget, checklist, with_jobs_and_people
+from .selectors import JOB_SEARCH_RESULTS, RECENT_JOBS, job_to_preselect, jobs_matching, loggable_jobs
 
 PAGE_SIZE = 25
 SEARCH_RESULTS = 8
+SITES_TO_ASK = 12  # past these, the CSR finds the address with the job search
 STAFF = (roles.CSR, roles.MANAGER, roles.TECHNICIAN)
 
 
@@ -81,10 +85,20 @@ def _customer_from(value):
 
 
 def _search_customers(query):
-    first_site = Site.objects.filter(customer=OuterRef("pk")).order_by("pk")
+    sites = Site.objects.filter(customer=OuterRef("pk")).order_by("pk")
+    # The site the search matched by its address, and the job it matched by its invoice number: the page opens
+    # the customer with that job (or that site's latest job) chosen, not merely the customer's latest.
+    matched_site = sites.filter(street__icontains=query)
+    matched_job = Job.objects.filter(customer=OuterRef("pk"), invoice_number__iexact=query).order_by(
+        "-scheduled_start", "-pk")
     return (
         Customer.objects.search(query)
-        .annotate(street=Subquery(first_site.values("street")[:1]), city=Subquery(first_site.values("city")[:1]))
+        .annotate(
+            matched_site=Subquery(matched_site.values("pk")[:1]),
+            matched_job=Subquery(matched_job.values("pk")[:1]),
+            street=Coalesce(Subquery(matched_site.values("street")[:1]), Subquery(sites.values("street")[:1])),
+            city=Coalesce(Subquery(matched_site.values("city")[:1]), Subquery(sites.values("city")[:1])),
+        )
         .order_by("name", "pk")[:SEARCH_RESULTS]
     )
 
@@ -94,11 +108,44 @@ def _looks_like_phone(query):
     return len(digits) >= 7 and len(digits) >= len(query.replace(" ", "")) // 2
 
 
-def _log_context(request, *, customer, form, new_customer_form=None):
-    query = request.GET.get("q", "").strip()
+def _id(value):
+    """An id from the query string, or None for anything that is not one (text, or a number no id reaches)."""
+    value = str(value or "")
+    return int(value) if value.isdigit() and len(value) <= 18 else None
+
+
+def _job_choices(request, customer):
+    """The jobs the log form lists, the one it chooses, and the job search as the page shows it."""
+    jobs = loggable_jobs(customer)
+    # PostgreSQL refuses a NUL in a string: nobody types one, so it is dropped rather than answered with a 500.
+    job_query = request.GET.get("job_q", "").replace("\x00", "").strip()
+    if job_query:
+        found = list(jobs_matching(customer, job_query)[:JOB_SEARCH_RESULTS + 1])
+        listed = found[:JOB_SEARCH_RESULTS]
+    else:
+        found = None
+        listed = list(jobs[:RECENT_JOBS])
+    picked = job_to_preselect(customer, job_id=_id(request.GET.get("job")), site_id=_id(request.GET.get("site")))
+    if found is not None and picked not in listed:
+        picked = None  # the CSR is looking for another job: list only what the search found
+    job_search = {
+        "query": job_query,
+        "count": jobs.count(),
+        "found": len(listed) if found is not None else None,
+        "more": found is not None and len(found) > JOB_SEARCH_RESULTS,
+        # Several addresses and no job chosen: the page asks which address the call is about.
+        "sites": [] if picked is not None else list(customer.sites.order_by("pk")[:SITES_TO_ASK]),
+    }
+    return listed, picked, job_search
+
+
+def _log_context(request, *, customer, form, new_customer_form=None, job_search=None):
+    # A NUL cannot be in a PostgreSQL string: it is no part of any name, number or address, so it is dropped.
+    query = request.GET.get("q", "").replace("\x00", "").strip()
     likely = form.fields["job"].initial
     likely_job = next((job for job in form.jobs if job.pk == likely), None)
     return {
+        "job_search": job_search,
         "query": query,
         "results": _search_customers(query) if query and customer is None else None,
         "phone_query": _looks_like_phone(query) if query else False,
@@ -115,7 +162,8 @@ def _log_context(request, *, customer, form, new_customer_form=None):
 def callback_new(request):
     """The CSR's page while the customer is on the line: find, pick the job, the problem, one submit."""
     customer = _customer_from(request.POST.get("customer") or request.GET.get("customer"))
-    jobs = recent_jobs(customer) if customer is not None else None
+    jobs, picked, job_search = _job_choices(request, customer) if customer is not None else (None, None, None)
+    choices = {"jobs": jobs, "picked": picked, "has_jobs": bool(job_search and job_search["count"])}
     new_customer_form = None
     if request.method == "POST" and "new-name" in request.POST:
         new_customer_form = NewCustomerForm(request.POST, prefix="new")
@@ -123,9 +171,9 @@ def callback_new(request):
             customer = customer_add(**new_customer_form.cleaned_data)
             messages.success(request, f"Added {customer.name}. Now pick the job the callback is about.")
             return redirect(f"{reverse('callbacks:new')}?customer={customer.pk}")
-        form = CallbackLogForm(customer=customer, jobs=jobs)
+        form = CallbackLogForm(customer=customer, **choices)
     elif request.method == "POST":
-        form = CallbackLogForm(request.POST, customer=customer, jobs=jobs)
+        form = CallbackLogForm(request.POST, customer=customer, jobs=jobs, has_jobs=choices["has_jobs"])
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -142,14 +190,17 @@ def callback_new(request):
                 messages.success(request, text)
                 return redirect(callback)
     else:
-        form = CallbackLogForm(customer=customer, jobs=jobs)
+        form = CallbackLogForm(customer=customer, **choices)
     if request.method == "POST":
         # Said at the top too: without a customer the log form is not on the page to show its errors.
         found = customer is not None or new_customer_form is not None
         messages.error(request, "Nothing was saved: " + ("see below." if found else "find the customer first."))
-    context = _log_context(request, customer=customer, form=form, new_customer_form=new_customer_form)
+    context = _log_context(request, customer=customer, form=form, new_customer_form=new_customer_form,
+                           job_search=job_search)
     if request.htmx and request.htmx.target == "customer-results":
         return render(request, "callbacks/_customer_results.html", context)
+    if request.htmx and request.htmx.target == "job-choices" and customer is not None:
+        return render(request, "callbacks/_job_choices.html", context)
     return render(request, "callbacks/callback_new.html", context)
 
 
@@ -209,6 +260,16 @@ def my_callbacks(request):
 # --- the callback page and its actions ----------------------------------------------------------------------------
 
 
+def _auto_id(form_name):
+    """The callback page holds a dozen forms, several with a `note`: each form's ids carry its name, so every label
+    focuses its own field (id_acknowledge_note, id_hand_off_note)."""
+    return f"id_{form_name.removesuffix('_form')}_%s"
+
+
+def _training_auto_id(item):
+    return f"id_training_{item.pk}_%s"
+
+
 def _detail_context(request, callback, **bound_forms):
     user = request.user
     now = timezone.now()
@@ -216,17 +277,21 @@ def _detail_context(request, callback, **bound_forms):
     caused_by = callback.job.technicians
     next_hour = (timezone.localtime(now) + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     forms = {
-        "acknowledge_form": NoteForm(),
-        "revisit_form": RevisitForm(initial={"start": next_hour}),
-        "resolve_form": ResolveForm(caused_by=caused_by),
-        "close_form": CloseForm(),
-        "reopen_form": ReopenForm(),
-        "hand_off_form": HandOffForm(),
-        "contact_form": ContactForm(),
-        "step_form": StepForm(),
-        "training_form": TrainingDoneForm(),
+        "acknowledge_form": NoteForm(auto_id=_auto_id("acknowledge_form")),
+        "revisit_form": RevisitForm(initial={"start": next_hour}, auto_id=_auto_id("revisit_form")),
+        "resolve_form": ResolveForm(caused_by=caused_by, auto_id=_auto_id("resolve_form")),
+        "close_form": CloseForm(auto_id=_auto_id("close_form")),
+        "reopen_form": ReopenForm(auto_id=_auto_id("reopen_form")),
+        "hand_off_form": HandOffForm(auto_id=_auto_id("hand_off_form")),
+        "contact_form": ContactForm(auto_id=_auto_id("contact_form")),
+        "step_form": StepForm(auto_id=_auto_id("step_form")),
     }
     forms.update(bound_forms)
+    training_items = list(callback.training_items.select_related("technician"))
+    bound = bound_forms.get("training_form")
+    for item in training_items:  # a form per item: one per technician it names, each with its own ids
+        auto_id = _training_auto_id(item)
+        item.done_form = bound if bound is not None and bound.auto_id == auto_id else TrainingDoneForm(auto_id=auto_id)
     return {
         "callback": callback,
         "clock": callback.clock(now),
@@ -236,7 +301,9 @@ def _detail_context(request, callback, **bound_forms):
         "skipped": [label for _, label, status, _ in checklist(callback, steps) if status == "skipped"],
         "caused_by": caused_by,
         "fixed_by": callback.revisit_job.technicians if callback.revisit_job else [],
-        "training_items": callback.training_items.select_related("technician"),
+        "training_items": training_items,
+        # Read only where the page shows the cost (a resolved callback).
+        "revisit_costs": callback.revisit_costs.select_related("revisit_job"),
         "other_work_step": RecoveryStep.Step.OTHER_WORK,
         **_permissions(user, callback),
         **forms,
@@ -256,7 +323,7 @@ def _act(request, pk, *, form_class, form_name, perform, allowed, success, form_
     if not allowed(request.user, callback):
         raise PermissionDenied
     kwargs = form_kwargs(callback) if form_kwargs else {}
-    form = form_class(request.POST, **kwargs)
+    form = form_class(request.POST, **{"auto_id": _auto_id(form_name), **kwargs})
     if form.is_valid():
         try:
             perform(callback, form.cleaned_data)
@@ -389,6 +456,7 @@ def training_item_done(request, pk, item_pk):
     item = get_object_or_404(TrainingItem, pk=item_pk, callback=callback)
     return _act(
         request, pk, form_class=TrainingDoneForm, form_name="training_form", allowed=_office,
+        form_kwargs=lambda cb: {"auto_id": _training_auto_id(item)},
         perform=lambda cb, data: services.training_item_complete(item=item, by=request.user, lesson=data["lesson"]),
         success="Training item done.",
     )
@@ -420,8 +488,8 @@ def urgency_targets(request):
         else:
             messages.error(request, "Nothing was changed: see the form below.")
     updated = UrgencyTarget.objects.select_related("updated_by").order_by("-updated_at").first()
-    return render(request, "callbacks/urgency_targets.html", {"rows": rows, "updated": updated})
-
+    return render(request, "callbacks/urgency_targets.html", {"rows": rows, "updated": updated,
+                                                              "changes": setting_changes("urgency_targets")})
 
 
 # --- export ---------------------------------------------------------------------------------------------------------
@@ -434,7 +502,7 @@ EXPORT_COLUMNS = [
     ("City", "site__city"),
     ("Original invoice", "job__invoice_number"),
     ("Original job kind", "job__kind"),
-    ("Caused by (lead)", "job__lead_technician__username"),
+    ("Caused by (lead)", full_name_sql("job__lead_technician")),
     ("Channel", "channel"),
     ("Urgency", "urgency"),
     ("Status", "state"),
@@ -442,7 +510,7 @@ EXPORT_COLUMNS = [
     ("First contact due", "first_contact_due_at"),
     ("Acknowledged", "acknowledged_at"),
     ("Revisit", "revisit_job__scheduled_start"),
-    ("Fixed by (lead)", "revisit_job__lead_technician__username"),
+    ("Fixed by (lead)", full_name_sql("revisit_job__lead_technician")),
     ("Root cause", "root_cause"),
     ("Faulty part", "faulty_part"),
     ("RMA", "rma_reference"),
@@ -452,13 +520,6 @@ EXPORT_COLUMNS = [
     ("Closed", "closed_at"),
     ("Problem (customer's words)", "problem"),
 ]
-
-
-class _Echo:
-    """csv.writer writes into this and gets the line back, so rows stream out without a buffer."""
-
-    def write(self, value):
-        return value
 
 
 @roles.role_required(*roles.OFFICE)
@@ -481,7 +542,7 @@ def callback_export(request):
     callbacks = callbacks.filter(logged_at__date__gte=logged_from, logged_at__date__lte=logged_to)
     callbacks = callbacks.order_by("logged_at", "pk")
     rows = callbacks.values_list(*(field for _, field in EXPORT_COLUMNS)).iterator(chunk_size=2000)
-    writer = csv.writer(_Echo())
+    writer = csv_writer()
     lines = chain([writer.writerow([label for label, _ in EXPORT_COLUMNS])], (writer.writerow(row) for row in rows))
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="callbacks-{logged_from}-to-{logged_to}.csv"'

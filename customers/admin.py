@@ -2,6 +2,7 @@
 scale (100,000 customers, 1,000,000 jobs): foreign keys are picked by search or id instead of a
 <select> of every row, lists join what they display, and no page counts the whole table."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -9,7 +10,9 @@ from django.utils import timezone
 
 from servicedesk import roles
 
+from .admin_trail import ConsentTrail, JobTrail
 from .models import CompanySettings, Customer, Equipment, Job, Site
+from .services import ensure_bookable, jobs_completed
 
 
 class TechnicianFilter(admin.SimpleListFilter):
@@ -61,7 +64,7 @@ class EquipmentInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ConsentTrail, admin.ModelAdmin):
     list_display = ("name", "phone", "email", "preferred_contact", "contact_opt_out", "external_id", "created_at")
     list_filter = ("preferred_contact", "contact_opt_out", SiteTypeFilter)
     # The app's own search (phone in any format, address, invoice number) plus the external id;
@@ -108,13 +111,32 @@ class EquipmentAdmin(admin.ModelAdmin):
     list_per_page = 50
 
 
+class JobAdminForm(forms.ModelForm):
+    """A job booked in the admin is a booking like any other: refused for a do-not-service customer by the same
+    check as customers.services.job_book (a job entered as already completed is a record, not a booking)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        customer, status = cleaned.get("customer"), cleaned.get("status")
+        opened = (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS)
+        before = self.instance
+        books = status in opened and (
+            before._state.adding or before.status not in opened or before.customer_id != getattr(customer, "pk", None)
+        )
+        if customer is not None and books:
+            ensure_bookable(customer)
+        return cleaned
+
+
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(JobTrail, admin.ModelAdmin):
+    form = JobAdminForm
     list_display = (
         "scheduled_start", "kind", "status", "customer", "lead_technician", "invoice_number", "no_charge",
         "external_id",
     )
-    list_filter = ("status", "kind", "no_charge", TechnicianFilter, "scheduled_start")
+    list_filter = ("status", "kind", "no_charge", TechnicianFilter, "scheduled_start",
+                   "booked_in_dispatch_for_do_not_service")
     list_select_related = ("customer", "lead_technician")
     search_fields = ("=invoice_number", "=external_id", "customer__name")
     # Users are a short list, and a manager may not have the permission to search them.
@@ -136,6 +158,14 @@ class JobAdmin(admin.ModelAdmin):
         if exact.exists():
             return exact, False
         return queryset.filter(customer__in=Customer.objects.filter(name__icontains=term).values("pk")), False
+
+    def save_model(self, request, obj, form, change):
+        # A job a manager marks completed here is completed as much as one its technician closed: what follows
+        # (a callback's revisit done) must follow here too.
+        completes = obj.status == Job.Status.COMPLETED and form.initial.get("status") != Job.Status.COMPLETED
+        super().save_model(request, obj, form, change)
+        if completes:
+            jobs_completed(job_ids=[obj.pk], completed_by=request.user, now=obj.completed_at)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "lead_technician":

@@ -6,7 +6,10 @@ class CustomersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import history
+        from . import history, import_notes, reviews
 
         history.register(history.job_entries)
         history.register(history.relationship_entries)
+        history.register(history.job_event_entries)
+        history.register(history.consent_entries)
+        import_notes.register(reviews.import_note)

@@ -54,10 +54,13 @@ class JobFilter(django_filters.FilterSet):
         label="Technician", queryset=technician_choices, method="filter_technician", empty_label="Any technician"
     )
     invoice_number = django_filters.CharFilter(lookup_expr="iexact", label="Invoice #")
+    # The managers' notification after an import links here (customers.importing); not a field on the form.
+    flagged = django_filters.BooleanFilter(field_name="booked_in_dispatch_for_do_not_service",
+                                           label="Booked in the dispatch system for a do-not-service customer")
 
     class Meta:
         model = Job
-        fields = ["scheduled_from", "scheduled_to", "status", "kind", "technician", "invoice_number"]
+        fields = ["scheduled_from", "scheduled_to", "status", "kind", "technician", "invoice_number", "flagged"]
 
     def filter_technician(self, queryset, name, value):
         return queryset.assigned_to(value)

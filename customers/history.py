@@ -11,6 +11,7 @@ from heapq import merge
 from itertools import islice
 
 from django.db import models
+from django.utils import timezone
 
 _providers = []
 
@@ -41,8 +42,14 @@ def customer_history(customer, *, limit=100):
 def job_entries(customer, *, limit):
     from .models import Job
 
-    jobs = customer.jobs.select_related("site", "lead_technician").order_by("-scheduled_start")[:limit]
+    # The review request rides along (one per job): the history shows who was asked and who was not, and why.
+    jobs = customer.jobs.select_related(
+        "site", "lead_technician", "review_request", "review_request__technician"
+    ).order_by("-scheduled_start")[:limit]
     for job in jobs:
+        request = getattr(job, "review_request", None)
+        if request is not None:
+            yield review_request_entry(request, job)
         when = job.completed_at or job.scheduled_start
         title = f"{job.get_kind_display()} — {job.get_status_display().lower()}"
         technician = job.lead_technician.get_full_name() if job.lead_technician else ""
@@ -55,6 +62,60 @@ def job_entries(customer, *, limit):
             badge=job.get_status_display() if job.status != Job.Status.COMPLETED else "",
             people=[technician] if technician else [],
         )
+
+
+def job_event_entries(customer, *, limit):
+    """Each job's trail (customers/events.py): booked, status changes, completed, who and through which door."""
+    from .models import JobEvent
+
+    events = (
+        JobEvent.objects.filter(job__customer=customer).select_related("job", "by").order_by("-at", "-pk")[:limit]
+    )
+    for event in events:
+        yield HistoryEntry(
+            when=event.at,
+            kind="job",
+            title=f"{job_label(event.job)} {job_event_text(event)} {event.get_via_display()}",
+            url=event.job.get_absolute_url(),
+            detail=event.note,
+            people=[_person(event.by)] if event.by_id else [],
+        )
+
+
+def job_label(job):
+    return f"{job.get_kind_display()} #{job.invoice_number or job.pk}"
+
+
+def job_event_text(event):
+    if event.action == event.Action.STATUS_CHANGED:
+        return f"{event.get_from_status_display().lower()} → {event.get_to_status_display().lower()}"
+    return event.get_action_display().lower()
+
+
+def consent_entries(customer, *, limit):
+    """Reminder e-mails turned on or off, unsubscribed, opted out of contact or back in: who and which door."""
+    for event in customer.consent_events.select_related("by").order_by("-at", "-pk")[:limit]:
+        yield HistoryEntry(
+            when=event.at,
+            kind="consent",
+            title=f"{event.get_action_display()} {event.get_via_display()}",
+            detail=event.note,
+            people=[_person(event.by)] if event.by_id else [],
+        )
+
+
+def review_request_entry(request, job):
+    if request.was_asked:
+        title = f"Review link sent by {request.get_channel_display().lower()} to {request.address}"
+        badge = "" if request.emailed_at else "Not sent yet"
+    else:
+        title = f"Review request skipped: {request.get_skipped_display()}"
+        badge = "Skipped"
+    return HistoryEntry(
+        when=request.created_at, kind="review", title=title, url=job.get_absolute_url(),
+        detail=f"After the visit of {timezone.localtime(job.completed_at):%b %-d, %Y}", badge=badge,
+        people=[request.technician.get_full_name() or request.technician.username] if request.technician else [],
+    )
 
 
 def relationship_entries(customer, *, limit):
@@ -79,9 +140,10 @@ def relationship_entries(customer, *, limit):
             people=[call.recorded_by.get_full_name() or call.recorded_by.username],
         )
     for decision in do_not_service_decisions(customer)[:limit]:
+        attempts = "; ".join(str(attempt) for attempt in decision.documented_attempts.all()) or decision.attempts
         yield HistoryEntry(
             when=decision.proposed_at, kind="do_not_service", title="Do-not-service proposed",
-            detail=f"{decision.reasons} — Attempts: {decision.attempts}", people=[_person(decision.proposed_by)],
+            detail=f"{decision.reasons} — Attempts: {attempts}", people=[_person(decision.proposed_by)],
         )
         if decision.decided_at:
             yield HistoryEntry(
@@ -106,7 +168,8 @@ def do_not_service_decisions(customer):
 
         prefetch_related_objects([customer], models.Prefetch(
             "do_not_service_decisions",
-            queryset=DoNotServiceDecision.objects.select_related("proposed_by", "decided_by", "lifted_by"),
+            queryset=DoNotServiceDecision.objects.select_related("proposed_by", "decided_by", "lifted_by")
+            .prefetch_related("documented_attempts"),
         ))
     return list(customer.do_not_service_decisions.all())
 

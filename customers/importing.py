@@ -26,13 +26,18 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from servicedesk import roles
+from servicedesk.audit import Via
+from servicedesk.notifications import managers, notify
+from servicedesk.spreadsheets import csv_writer
 
+from .events import import_changes_record
 from .models import Customer, Equipment, Job, Site
 from .phones import phone_digits
-from .services import CompletionRefused, jobs_complete_elsewhere
+from .services import CompletionRefused, jobs_complete_elsewhere, jobs_completed
 
 LOOKUP_BATCH = 2000
 WRITE_BATCH = 1000
@@ -69,7 +74,7 @@ class Record:
     helpers: set | None = None  # technician ids, for jobs when the file has a helpers column
     status: str = ""  # "new", "updated" or "unchanged"
     becomes_completed: bool = False  # a job completed by this write (in the dispatch system, not on our page)
-    current: dict | None = None  # the row as it is, when it exists
+    previous: dict | None = None  # the row as it is before the import, None for a new one
 
 
 @dataclass
@@ -81,6 +86,8 @@ class ImportPlan:
     ignored_headers: list = field(default_factory=list)
     update_fields: list = field(default_factory=list)
     api: bool = False  # records from the API: `row` is the record's index and `column` the field's name
+    # Jobs booked in the dispatch system for a do-not-service customer: imported, flagged and told to managers.
+    do_not_service_bookings: list = field(default_factory=list)
 
     @property
     def ok(self):
@@ -432,7 +439,7 @@ def example_csv(kind):
     """A small CSV of the kind, with every column, that imports cleanly in order customers, sites, equipment, jobs."""
     spec = KINDS[kind]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out, lineterminator="\r\n")
     writer.writerow([column.label for column in spec.columns])
     for row in spec.example:
         writer.writerow([row.get(column.key, "") for column in spec.columns])
@@ -729,6 +736,27 @@ def _finish_job(record, current, now, errors, plan):
         current is None or current["status"] != Job.Status.COMPLETED)
 
 
+def _flag_do_not_service_bookings(plan, current):
+    """A job the dispatch system booked for a do-not-service customer (new, or reopened) was booked there and cannot
+    be refused here: it is imported and flagged, the preview says so, and the managers are told once it is in
+    (the same check as customers.services.ensure_bookable, by the customer's flag). Every record carries the flag,
+    so the upsert writes it; a job flagged before keeps it."""
+    opened = (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS)
+    customer_ids = {record.fields.get("customer_id") for record in plan.records} - {None}
+    let_go = set()
+    for batch in _batches(sorted(customer_ids)):
+        let_go.update(Customer.objects.filter(pk__in=batch, do_not_service=True).values_list("pk", flat=True))
+    for record in plan.records:
+        existing = current.get(record.external_id)
+        status = record.fields.get("status", existing["status"] if existing else Job.Status.SCHEDULED)
+        books = status in opened and (existing is None or existing["status"] not in opened)
+        flagged = existing is not None and existing["booked_in_dispatch_for_do_not_service"]
+        if books and record.fields.get("customer_id") in let_go:
+            flagged = True
+            plan.do_not_service_bookings.append(record)
+        record.fields["booked_in_dispatch_for_do_not_service"] = flagged
+
+
 _RESOLVE = {"sites": _resolve_sites, "equipment": _resolve_equipment, "jobs": _resolve_jobs}
 _FINISH = {"customers": _finish_customer, "jobs": _finish_job}
 
@@ -778,9 +806,13 @@ def finish_plan(plan):
     finish = _FINISH.get(spec.name)
     now = timezone.now()
     for record in plan.records:
-        existing = record.current = current.get(record.external_id)
+        existing = record.previous = current.get(record.external_id)
         if finish:
             finish(record, existing, now, plan.errors, plan)
+    if spec is JOBS:
+        _flag_do_not_service_bookings(plan, current)
+    for record in plan.records:
+        existing = current.get(record.external_id)
         if existing is None:
             record.status = "new"
         elif any(existing[name] != value for name, value in record.fields.items()) or (
@@ -796,15 +828,19 @@ def finish_plan(plan):
     return plan
 
 
-def apply_import(*, kind, data):
-    """Validates and writes the file in one transaction; raises ImportRejected, writing nothing, on any error."""
+def apply_import(*, kind, data, by=None, via=Via.IMPORT):
+    """Validates and writes the file in one transaction; raises ImportRejected, writing nothing, on any error.
+    Jobs booked or moved to another status, and customers opted out of contact or back in, are recorded on their
+    trail (customers/events.py) as from the import, by `by` (nobody from the shell)."""
     with transaction.atomic():
-        return apply_plan(plan_import(kind=kind, data=data))
+        return apply_plan(plan_import(kind=kind, data=data), by=by, via=via)
 
 
-def apply_plan(plan):
+def apply_plan(plan, *, by=None, via=Via.IMPORT):
     """Writes a plan (inside the caller's transaction): every changed record upserted by external id, jobs'
-    helpers replaced, and jobs this write completed passed through the completion rules as completed elsewhere."""
+    helpers replaced, jobs this write completed passed through the completion rules as completed elsewhere and then
+    the after-completion hooks, the changes recorded on the trail by `via` (the import or the API), and the managers
+    told of the bookings flagged for do-not-service customers."""
     if plan.errors:
         raise ImportRejected(plan.errors)
     changed = [record for record in plan.records if record.status != "unchanged"]
@@ -820,20 +856,25 @@ def apply_plan(plan):
         )
     if plan.kind is JOBS:
         _write_helpers([record for record in changed if record.helpers is not None])
-        _complete_elsewhere([record for record in changed if record.becomes_completed])
+        completed = _complete_elsewhere([record for record in changed if record.becomes_completed])
+        jobs_completed(job_ids=completed, completed_by=by)
+    import_changes_record(kind=plan.kind.name, records=changed, by=by, via=via)
+    if plan.kind is JOBS:
+        _tell_managers_of_do_not_service_bookings(plan)
     return plan
 
 
 def _row(record):
     """The row to upsert. An existing row's columns the records leave out are given as they are: PostgreSQL checks
     the proposed row's NOT NULL columns (a job's end, say) before it finds the conflict that makes it an update."""
-    row = {name: value for name, value in (record.current or {}).items() if name != "id"}
+    row = {name: value for name, value in (record.previous or {}).items() if name != "id"}
     return {**row, **record.fields, "external_id": record.external_id}
 
 
 def _complete_elsewhere(records):
+    """The completion rules for the jobs this write completed; returns their ids."""
     if not records:
-        return
+        return []
     row_of = {record.external_id: record.row for record in records}
     job_ids = {}
     for batch in _batches(list(row_of)):
@@ -843,6 +884,21 @@ def _complete_elsewhere(records):
     except CompletionRefused as refused:
         row = row_of[job_ids[refused.job_id]]
         raise ImportRejected([RowError(row, message) for message in refused.messages]) from refused
+    return list(job_ids)
+
+
+def _tell_managers_of_do_not_service_bookings(plan):
+    bookings = plan.do_not_service_bookings
+    if not bookings:
+        return
+    ids = ", ".join(record.external_id for record in bookings[:10]) + (" and more" if len(bookings) > 10 else "")
+    notify(
+        users=managers(),
+        text=f"Booked in the dispatch system for a do-not-service customer: {len(bookings)} imported job"
+             f"{'s' if len(bookings) != 1 else ''} ({ids}). Keep or cancel each on the customer's page.",
+        url=reverse("customers:job_list") + "?flagged=true",
+        email=True,
+    )
 
 
 def _write_helpers(records):

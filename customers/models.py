@@ -7,7 +7,10 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
-from servicedesk import roles
+from servicedesk import limits, roles
+from servicedesk.audit import Via
+
+from .search import contains
 
 # The shortest text a trigram index can look up.
 TRIGRAM = 3
@@ -32,9 +35,10 @@ class CustomerQuerySet(models.QuerySet):
     def search(self, text):
         """Name, phone in any format, street address, e-mail or invoice number.
 
-        Each way of matching is its own branch on its own index (trigram indexes for the "contains" ones, see
-        migration 0004), and the customer ids of the branches are unioned: PostgreSQL cannot combine an OR of
-        `IN (subquery)` conditions into index scans, so the OR form scanned every customer (0.4 s at 100,000).
+        Names and streets match whatever their accents and case ("nunez" finds José Núñez). Each way of matching is
+        its own branch on its own index (trigram indexes for the "contains" ones, see migrations 0004 and 0008), and
+        the customer ids of the branches are unioned: PostgreSQL cannot combine an OR of `IN (subquery)` conditions
+        into index scans, so the OR form scanned every customer (0.4 s at 100,000).
         Text too short for a trigram ("a", "an") matches most customers and no index helps: there the OR form is
         the fast one, as the database walks the customers in list order and stops once the page is full.
         """
@@ -45,16 +49,16 @@ class CustomerQuerySet(models.QuerySet):
             return self
         if len(text) < TRIGRAM:
             return self.filter(
-                Q(name__icontains=text)
+                Q(contains("name", text))
                 | Q(email__iexact=text)
-                | Exists(Site.objects.filter(customer=OuterRef("pk"), street__icontains=text))
+                | Exists(Site.objects.filter(contains("street", text), customer=OuterRef("pk")))
                 | Exists(Job.objects.filter(customer=OuterRef("pk"), invoice_number__iexact=text))
             )
         customers = Customer.objects.order_by()
         branches = [
-            customers.filter(name__icontains=text).values("pk"),
+            customers.filter(contains("name", text)).values("pk"),
             customers.filter(email__iexact=text).values("pk"),
-            Site.objects.order_by().filter(street__icontains=text).values("customer_id"),
+            Site.objects.order_by().filter(contains("street", text)).values("customer_id"),
             Job.objects.order_by().filter(invoice_number__iexact=text).values("customer_id"),
         ]
         digits = phone_digits(text)
@@ -82,7 +86,8 @@ class Customer(models.Model):
     alt_email = models.EmailField("other e-mail", blank=True)
     preferred_contact = models.CharField(max_length=10, choices=ContactMethod.choices, default=ContactMethod.PHONE)
     notes = models.TextField(
-        blank=True, help_text="What every technician and CSR should know: expectations, pets, access, history."
+        max_length=limits.RECORD, blank=True,
+        help_text="What every technician and CSR should know: expectations, pets, access, history.",
     )
     contact_opt_out = models.BooleanField(
         "opted out of contact", default=False, help_text="No follow-up calls, reminders or marketing."
@@ -110,6 +115,7 @@ class Customer(models.Model):
     objects = CustomerQuerySet.as_manager()
 
     class Meta:
+        constraints = limits.text_limits("customers_customer", notes=limits.RECORD)
         ordering = ["name", "pk"]
         indexes = [
             # Pattern opclasses so search's "starts with" (LIKE '555%') can use them under any collation but C;
@@ -145,12 +151,15 @@ class Site(models.Model):
     state = models.CharField(max_length=40, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
     site_type = models.CharField(max_length=20, choices=SiteType.choices, default=SiteType.RESIDENTIAL)
-    access_notes = models.TextField(blank=True, help_text="Gate codes, parking, where the equipment is.")
+    access_notes = models.TextField(
+        max_length=limits.NOTE, blank=True, help_text="Gate codes, parking, where the equipment is."
+    )
     external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     # Every change sets it, whoever writes (a trigger, servicedesk/triggers.py): the API's `updated_since`.
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        constraints = limits.text_limits("customers_site", access_notes=limits.NOTE)
         ordering = ["street", "pk"]
         indexes = [
             # The dashboards' site type filter: the ids of one type's sites from the index alone, to join to the
@@ -189,12 +198,13 @@ class Equipment(models.Model):
     model_number = models.CharField("model", max_length=100, blank=True)
     serial_number = models.CharField(max_length=100, blank=True)
     installed_on = models.DateField(null=True, blank=True)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(max_length=limits.RECORD, blank=True)
     external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     # Every change sets it, whoever writes (a trigger, servicedesk/triggers.py): the API's `updated_since`.
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        constraints = limits.text_limits("customers_equipment", notes=limits.RECORD)
         ordering = ["kind", "pk"]
         verbose_name_plural = "equipment"
         indexes = [models.Index(fields=["updated_at", "id"], name="equipment_updated")]
@@ -267,7 +277,7 @@ class Job(models.Model):
     )
     helpers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="helper_jobs")
     completed_at = models.DateTimeField(null=True, blank=True)
-    summary = models.TextField("work-order summary", blank=True)
+    summary = models.TextField("work-order summary", max_length=limits.RECORD, blank=True)
     invoice_number = models.CharField(max_length=40, blank=True)
     no_charge = models.BooleanField(default=False, help_text="Work done at no cost to the customer.")
     external_id = models.CharField(
@@ -277,6 +287,12 @@ class Job(models.Model):
         default=False, editable=False,
         help_text="Completed in the dispatch system (the API, an import), not on the technician's page: the open "
                   "recommendations were not discussed here.",
+    )
+    # What the dispatch system booked cannot be refused here, only recorded: an import of a booking for a
+    # do-not-service customer keeps the job, sets this and tells the managers (customers.importing). Nullable
+    # without a default so that SQLite adds the column in place: a rebuilt jobs table loses its triggers there.
+    booked_in_dispatch_for_do_not_service = models.BooleanField(
+        "booked in the dispatch system for a do-not-service customer", null=True, editable=False
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # Every change sets it, whoever writes (a trigger, servicedesk/triggers.py): the API's `updated_since`.
@@ -306,6 +322,7 @@ class Job(models.Model):
             models.Index(fields=["updated_at", "id"], name="job_updated"),
         ]
         constraints = [
+            *limits.text_limits("customers_job", summary=limits.RECORD),
             models.CheckConstraint(
                 condition=Q(scheduled_end__gte=models.F("scheduled_start")), name="job_window_ends_after_start"
             ),
@@ -332,6 +349,62 @@ class Job(models.Model):
         return people + [helper for helper in self.helpers.all() if helper.pk != self.lead_technician_id]
 
 
+class JobEvent(models.Model):
+    """One line of a job's trail: booked, its status changed, completed — who, when, and through which door (the
+    page, the admin, the import, the API). Written by customers.services and the admin and import in the same
+    transaction as the change; never edited or deleted."""
+
+    class Action(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        COMPLETED = "completed", "Completed"
+
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    at = models.DateTimeField(default=timezone.now)
+    # Nobody for a nightly import from the shell or a message from the dispatch system.
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    via = models.CharField(max_length=10, choices=Via.choices, default=Via.PAGE)
+    from_status = models.CharField(max_length=20, choices=Job.Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Job.Status.choices, blank=True)
+    note = models.TextField(max_length=limits.RECORD, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["job", "at"], name="job_event_job_at")]
+        constraints = limits.text_limits("customers_jobevent", note=limits.RECORD)
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.from_status}→{self.to_status} {self.get_via_display()}"
+
+
+class ConsentEvent(models.Model):
+    """A change of what the customer lets us do: e-mail reminders turned on or off (by a CSR, or the customer's
+    unsubscribe link), contact opted out of (on a follow-up call) or allowed again. Who, when, which door."""
+
+    class Action(models.TextChoices):
+        REMINDERS_OPT_IN = "reminders_opt_in", "Reminder e-mails turned on"
+        REMINDERS_OPT_OUT = "reminders_opt_out", "Reminder e-mails turned off"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed from reminder e-mails"
+        CONTACT_OPT_OUT = "contact_opt_out", "Opted out of contact"
+        CONTACT_OPT_IN = "contact_opt_in", "Contact allowed again"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="consent_events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    via = models.CharField(max_length=10, choices=Via.choices, default=Via.PAGE)
+    note = models.TextField(max_length=limits.RECORD, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["customer", "-at"], name="consent_event_customer_at")]
+        constraints = limits.text_limits("customers_consentevent", note=limits.RECORD)
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.get_via_display()}"
+
+
 class FeedbackQuerySet(models.QuerySet):
     def for_token(self, token_digest):
         return self.filter(token_digest=token_digest)
@@ -355,7 +428,7 @@ class Feedback(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="feedback")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
-    text = models.TextField()
+    text = models.TextField(max_length=limits.ACCOUNT)
     wants_call_back = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     # Hashed with the secret key: enough to count one address's submissions, not to know who sent them.
@@ -373,6 +446,7 @@ class Feedback(models.Model):
             models.Index(fields=["job", "token_digest"], name="feedback_job_token"),
         ]
         constraints = [
+            *limits.text_limits("customers_feedback", text=limits.ACCOUNT),
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="feedback_rating_1_to_5"
             ),
@@ -406,9 +480,10 @@ class CompanySettings(models.Model):
         "We ask for courtesy in return: access to the equipment, and a call if plans change."
     )
 
-    about = models.TextField("who we are", default=DEFAULT_ABOUT)
+    about = models.TextField("who we are", max_length=limits.ACCOUNT, default=DEFAULT_ABOUT)
     expectations = models.TextField(
-        "what you can expect", default=DEFAULT_EXPECTATIONS, help_text="One promise per line."
+        "what you can expect", max_length=limits.ACCOUNT, default=DEFAULT_EXPECTATIONS,
+        help_text="One promise per line.",
     )
     hotline = models.CharField(
         "customer-service hotline", max_length=40, blank=True,
@@ -421,7 +496,10 @@ class CompanySettings(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "company settings"
-        constraints = [models.CheckConstraint(condition=Q(pk=1), name="company_settings_single_row")]
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="company_settings_single_row"),
+            *limits.text_limits("customers_companysettings", about=limits.ACCOUNT, expectations=limits.ACCOUNT),
+        ]
 
     def __str__(self):
         return "Company settings"
@@ -463,26 +541,32 @@ class DoNotServiceDecision(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="do_not_service_decisions")
     state = models.CharField(max_length=20, choices=State.choices, default=State.PROPOSED)
-    reasons = models.TextField()
-    attempts = models.TextField(help_text="What was tried to keep the customer, and when.")
+    reasons = models.TextField(max_length=limits.ACCOUNT)
+    # The documented attempts are DoNotServiceAttempt rows; this is what proposals made before them wrote.
+    attempts = models.TextField(max_length=limits.ACCOUNT, blank=True,
+                                help_text="What was tried to keep the customer, and when.")
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField(default=timezone.now)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
+    decision_note = models.TextField(max_length=limits.NOTE, blank=True)
     lifted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     lifted_at = models.DateTimeField(null=True, blank=True)
-    lift_reason = models.TextField(blank=True)
+    lift_reason = models.TextField(max_length=limits.NOTE, blank=True)
 
     objects = DoNotServiceDecisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-proposed_at", "-pk"]
         constraints = [
+            *limits.text_limits(
+                "customers_donotservicedecision", reasons=limits.ACCOUNT, attempts=limits.ACCOUNT,
+                decision_note=limits.NOTE, lift_reason=limits.NOTE,
+            ),
             # One live decision per customer: a second proposal while one waits or is in force is refused.
             models.UniqueConstraint(
                 fields=["customer"], condition=Q(state__in=["proposed", "approved"]),
@@ -502,6 +586,57 @@ class DoNotServiceDecision(models.Model):
         return f"Do not service {self.customer}: {self.get_state_display().lower()}"
 
 
+class DoNotServiceAttempt(models.Model):
+    """One of the documented attempts to keep the customer a do-not-service proposal rests on (seed 002): when, by
+    which channel, and what happened. A proposal needs at least two (customers.services.do_not_service_propose)."""
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", "Phone call"
+        TEXT = "text", "Text message"
+        EMAIL = "email", "E-mail"
+        IN_PERSON = "in_person", "In person"
+        LETTER = "letter", "Letter"
+
+    decision = models.ForeignKey(DoNotServiceDecision, on_delete=models.PROTECT, related_name="documented_attempts")
+    attempted_on = models.DateField()
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    what_happened = models.TextField(max_length=limits.NOTE)
+
+    class Meta:
+        ordering = ["attempted_on", "pk"]
+        constraints = limits.text_limits("customers_donotserviceattempt", what_happened=limits.NOTE)
+
+    def __str__(self):
+        return f"{self.attempted_on:%b %-d, %Y}, {self.get_channel_display().lower()}: {self.what_happened}"
+
+
+class BookedJobDecision(models.Model):
+    """A job already booked when the customer was marked do-not-service, decided one by one: kept (the work goes
+    ahead) or cancelled, and why. One per job under each do-not-service decision; rows are never deleted."""
+
+    class Outcome(models.TextChoices):
+        KEEP = "keep", "Kept"
+        CANCEL = "cancel", "Cancelled"
+
+    decision = models.ForeignKey(DoNotServiceDecision, on_delete=models.PROTECT, related_name="booked_jobs")
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="do_not_service_outcomes")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    reason = models.TextField(max_length=limits.NOTE)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "job"], name="booked_job_decided_once"),
+            models.CheckConstraint(condition=~Q(reason=""), name="booked_job_decision_has_reason"),
+            *limits.text_limits("customers_bookedjobdecision", reason=limits.NOTE),
+        ]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()}: {self.job}"
+
+
 class AbusiveCall(models.Model):
     """Seed 002: "another curse word and I'll have no option but to terminate the conversation" — a call the CSR
     ended for abuse after that warning. It counts among the documented attempts of a do-not-service proposal."""
@@ -510,15 +645,106 @@ class AbusiveCall(models.Model):
     ended_at = models.DateTimeField(default=timezone.now)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     warned = models.BooleanField(help_text="The customer was warned before the call was ended.")
-    what_happened = models.TextField()
+    what_happened = models.TextField(max_length=limits.NOTE)
 
     class Meta:
         ordering = ["-ended_at", "-pk"]
         indexes = [models.Index(fields=["customer", "-ended_at"], name="abusive_call_customer")]
         constraints = [
+            *limits.text_limits("customers_abusivecall", what_happened=limits.NOTE),
             # Ending a call without the warning first is not the documented attempt the seed asks for.
             models.CheckConstraint(condition=Q(warned=True), name="abusive_call_after_warning"),
         ]
 
     def __str__(self):
         return f"Call ended for abuse, {self.customer}, {self.ended_at:%Y-%m-%d}"
+
+
+# --- review requests (issue 18) -----------------------------------------------------------------------------------
+
+
+class ReviewRequestSettings(models.Model):
+    """The one row of how the company asks for online reviews; managers edit it (customers/reviews.py sends).
+
+    The rule never looks at a rating or a complaint: asking only the satisfied is "review gating", which Google's
+    policy forbids and the FTC's 2024 rule on review suppression targets. Everyone is asked, after every completed
+    visit, unless consent, the cooldown or a manager's pause says no.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"  # texts join once texting exists
+
+    review_url = models.URLField(
+        "review link", blank=True, help_text="Where customers leave a review (Google, Yelp...). No link, no request."
+    )
+    days_after = models.PositiveSmallIntegerField(
+        "days after the visit", default=1, help_text="A day lets the work prove itself before the customer is asked."
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    cooldown_days = models.PositiveSmallIntegerField(
+        "cooldown (days)", default=180, help_text="A customer asked within this many days is not asked again."
+    )
+    paused = models.BooleanField(
+        "paused", default=False, help_text="While paused, each visit's request is skipped, with the reason recorded."
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "review request settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="review_request_settings_single_row"),
+            models.CheckConstraint(condition=Q(days_after__lte=60), name="review_request_days_after_at_most_60"),
+        ]
+
+    def __str__(self):
+        return "Review request settings"
+
+    @classmethod
+    def current(cls):
+        """The saved row, or the defaults unsaved (reading a page never writes)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+
+class ReviewRequest(models.Model):
+    """A completed visit's review request: asked (who, when, through which channel, the visit's technician) or
+    skipped, with why. One per job: the unique job is what makes the sweep safe to run twice."""
+
+    class Skipped(models.TextChoices):
+        OPTED_OUT = "opted_out", "the customer opted out of contact"
+        DO_NOT_SERVICE = "do_not_service", "the customer is marked do-not-service"
+        NO_ADDRESS = "no_address", "no e-mail address on record"
+        PAUSED = "paused", "review requests were paused by a manager"
+        COOLDOWN = "cooldown", "already asked within the cooldown"
+
+    job = models.OneToOneField(Job, on_delete=models.PROTECT, related_name="review_request")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="review_requests")
+    technician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The visit's lead technician.",
+    )
+    channel = models.CharField(max_length=10, choices=ReviewRequestSettings.Channel.choices)
+    address = models.CharField("sent to", max_length=254, blank=True, db_default="")
+    skipped = models.CharField(max_length=20, choices=Skipped.choices, blank=True, db_default="")
+    created_at = models.DateTimeField("decided at", default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The cooldown: when was this customer last asked.
+            models.Index(fields=["customer", "-created_at"], name="review_request_asked",
+                         condition=Q(skipped="")),
+            # The sweep's sending step: asked, not e-mailed yet.
+            models.Index(fields=["created_at"], name="review_request_unsent",
+                         condition=Q(skipped="", emailed_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"Review request for job #{self.job_id}: {'asked' if self.was_asked else 'skipped'}"
+
+    @property
+    def was_asked(self):
+        return not self.skipped

@@ -18,10 +18,15 @@ class CappedPaginator(Paginator):
         self.capped = False
         self._wanted = 1
 
+    # Nobody pages this far by hand; beyond it a page number is only a costlier count, or one too large for the
+    # database's LIMIT (?page=99999999999999999999). Such a number shows the last page counted, as any page past
+    # the end does.
+    max_page = 10_000
+
     def get_page(self, number):
         try:
-            self._wanted = max(1, int(number))
-        except (TypeError, ValueError):
+            self._wanted = min(max(1, int(number)), self.max_page)
+        except (TypeError, ValueError, OverflowError):
             self._wanted = 1
         return super().get_page(number)
 

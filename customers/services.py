@@ -7,15 +7,31 @@ The callback a complaint creates is logged by servicedesk/public/services.py, wh
 `customers` imports none.
 """
 
+import re
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from servicedesk import roles
+from servicedesk.audit import Via
 from servicedesk.notifications import managers, notify
 
 from . import completion
-from .models import AbusiveCall, Customer, DoNotServiceDecision, Feedback, Job, Site
+from .events import consent_event_record, job_event_record
+from .models import (
+    AbusiveCall,
+    BookedJobDecision,
+    ConsentEvent,
+    Customer,
+    DoNotServiceAttempt,
+    DoNotServiceDecision,
+    Feedback,
+    Job,
+    JobEvent,
+    Site,
+)
 from .phones import phone_digits
 
 Decision = DoNotServiceDecision.State
@@ -44,43 +60,62 @@ def customer_add_referral(*, name, phone, notes, now=None):
     )
 
 
-def customer_opt_out_of_contact(*, customer_id, now=None):
+def customer_opt_out_of_contact(*, customer_id, by=None, via=Via.PAGE, note="", now=None):
     """The customer asked us not to contact them (on a follow-up call); the first time asked is the one kept."""
-    return Customer.objects.filter(pk=customer_id, contact_opt_out=False).update(
+    changed = Customer.objects.filter(pk=customer_id, contact_opt_out=False).update(
         contact_opt_out=True, contact_opt_out_at=_now(now)
     )
+    if changed:
+        consent_event_record(customer_id=customer_id, action=ConsentEvent.Action.CONTACT_OPT_OUT, by=by, via=via,
+                             note=note, now=now)
+    return changed
 
 
 def job_book(*, customer_id, site_id, kind, scheduled_start, scheduled_end, summary, equipment_id=None,
-             lead_technician=None, helpers=(), no_charge=False):
-    """A scheduled visit. The caller has checked the window and, for new work, ensure_bookable (a callback
-    revisit on past work is booked even for a do-not-service customer)."""
+             lead_technician=None, helpers=(), no_charge=False, revisit_of_past_work=False, by=None,
+             via=Via.PAGE):
+    """A scheduled visit. Refused (BookingRefused) for a do-not-service customer, unless it is the revisit of a
+    callback on work already done: we stand behind past work. The caller has checked the window."""
+    refused = job = None
     # Part of the caller's transaction when there is one: no savepoint, so a booking costs the same queries.
     with transaction.atomic(savepoint=False):
-        job = Job.objects.create(
-            customer_id=customer_id,
-            site_id=site_id,
-            equipment_id=equipment_id,
-            kind=kind,
-            status=Job.Status.SCHEDULED,
-            scheduled_start=scheduled_start,
-            scheduled_end=scheduled_end,
-            lead_technician=lead_technician,
-            no_charge=no_charge,
-            summary=summary,
-        )
-        if helpers:
-            job.helpers.set(helpers)
+        if not revisit_of_past_work:
+            # The customer's row locked: an approval being written waits for this booking (which it then lists for
+            # a decision), or this booking waits for the approval and is refused; none slips between the two.
+            refused = _booking_refused(
+                Customer.objects.select_for_update()
+                .only("name", "do_not_service", "do_not_service_since").get(pk=customer_id)
+            )
+        if refused is None:
+            job = Job.objects.create(
+                customer_id=customer_id,
+                site_id=site_id,
+                equipment_id=equipment_id,
+                kind=kind,
+                status=Job.Status.SCHEDULED,
+                scheduled_start=scheduled_start,
+                scheduled_end=scheduled_end,
+                lead_technician=lead_technician,
+                no_charge=no_charge,
+                summary=summary,
+            )
+            if helpers:
+                job.helpers.set(helpers)
+            job_event_record(job=job, action=JobEvent.Action.BOOKED, by=by, via=via, to_status=job.status)
+    # Raised outside the block: inside it, having no savepoint, it would spoil the caller's whole transaction.
+    if refused is not None:
+        raise refused
     return job
 
 
-def job_complete(*, job, completed_by, summary, **details):
+def job_complete(*, job, completed_by, summary, via=Via.PAGE, **details):
     """Close the visit with what was done, after every registered completion rule (customers.completion) has
     recorded its part and agreed; `details` go to the rules (e.g. recommendations' discussions)."""
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job.pk)
         if job.status not in (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS):
             raise ValidationError(f"This job is already {job.get_status_display().lower()}.")
+        from_status = job.status
         summary = (summary or "").strip()
         if not summary:
             raise ValidationError({"summary": "Write what was done on this visit."})
@@ -90,7 +125,22 @@ def job_complete(*, job, completed_by, summary, **details):
         job.completed_at = timezone.now()
         job.summary = summary
         job.save(update_fields=["status", "completed_at", "summary"])
+        job_event_record(job=job, action=JobEvent.Action.COMPLETED, by=completed_by, via=via,
+                         from_status=from_status, to_status=job.status, now=job.completed_at)
+        jobs_completed(job_ids=[job.pk], completed_by=completed_by, now=job.completed_at)
     return job
+
+
+def jobs_completed(*, job_ids, completed_by=None, now=None):
+    """The jobs were just written completed (by job_complete, the admin or an import): every after-completion hook
+    (customers.completion) records what follows, in the writer's transaction. Call it once per write, with only
+    the jobs whose status became completed in it."""
+    job_ids = list(job_ids)
+    if not job_ids:
+        return
+    now = _now(now)
+    for hook in completion.after_hooks():
+        hook(job_ids=job_ids, completed_by=completed_by, now=now)
 
 
 class CompletionRefused(ValidationError):
@@ -121,14 +171,17 @@ def jobs_complete_elsewhere(*, job_ids):
         Job.objects.filter(pk__in=batch).update(completed_elsewhere=True)
 
 
-def job_mark_completed(*, job, now=None):
+def job_mark_completed(*, job, by=None, via=Via.PAGE, note="", now=None):
     """The visit is over because what it was booked for is settled (the callback its revisit serves was
     resolved), so it is closed without the summary and the completion rules of job_complete, which is how the
     technician closes a visit. A job already completed or cancelled is left as it is."""
     if job.status in (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS):
+        from_status = job.status
         job.status = Job.Status.COMPLETED
         job.completed_at = _now(now)
         job.save(update_fields=["status", "completed_at"])
+        job_event_record(job=job, action=JobEvent.Action.COMPLETED, by=by, via=via, from_status=from_status,
+                         to_status=job.status, note=note, now=job.completed_at)
     return job
 
 
@@ -165,7 +218,7 @@ def feedback_receive(*, job, kind, text, rating=None, wants_call_back=False, ip_
 # --- reminders consent --------------------------------------------------------------------------------------------
 
 
-def customer_set_reminders(*, customer, by, opt_in, now=None):
+def customer_set_reminders(*, customer, by, opt_in, via=Via.PAGE, now=None):
     """The customer told a CSR yes (or no) to e-mail reminders about the work we recommended."""
     if not roles.is_office(by):
         raise PermissionDenied
@@ -182,16 +235,20 @@ def customer_set_reminders(*, customer, by, opt_in, now=None):
         else:
             customer.reminders_unsubscribed_at = now
         customer.save(update_fields=["reminders_opt_in", "reminders_opt_in_at", "reminders_unsubscribed_at"])
+        consent_event_record(customer_id=customer.pk, by=by, via=via, now=now, action=(
+            ConsentEvent.Action.REMINDERS_OPT_IN if opt_in else ConsentEvent.Action.REMINDERS_OPT_OUT))
     return customer
 
 
-def customer_unsubscribe(*, customer, now=None):
+def customer_unsubscribe(*, customer, via=Via.LINK, now=None):
     """The one-click link in a reminder: no more reminder e-mails. Recorded; a second click changes nothing."""
     now = _now(now)
     with transaction.atomic():
         changed = Customer.objects.filter(pk=customer.pk, reminders_opt_in=True).update(
             reminders_opt_in=False, reminders_unsubscribed_at=now
         )
+        if changed:
+            consent_event_record(customer_id=customer.pk, action=ConsentEvent.Action.UNSUBSCRIBED, via=via, now=now)
     customer.refresh_from_db(fields=["reminders_opt_in", "reminders_unsubscribed_at"])
     return bool(changed)
 
@@ -206,43 +263,96 @@ class BookingRefused(ValidationError):
 def ensure_bookable(customer):
     """Raise BookingRefused for new work at a do-not-service customer. Callbacks on past work are not bookings:
     we still stand behind work already done."""
-    if customer.do_not_service:
-        raise BookingRefused(
-            f"{customer.name} is marked do-not-service (approved "
-            f"{timezone.localtime(customer.do_not_service_since):%b %-d, %Y}); new work cannot be booked. "
-            "A callback on past work can still be logged."
-        )
+    refused = _booking_refused(customer)
+    if refused is not None:
+        raise refused
 
 
-def booked_jobs_needing_decision(customer):
-    """Jobs already booked for the customer: the flag does not cancel them by itself, someone must decide each."""
+def _booking_refused(customer):
+    if not customer.do_not_service:
+        return None
+    return BookingRefused(
+        f"{customer.name} is marked do-not-service (approved "
+        f"{timezone.localtime(customer.do_not_service_since):%b %-d, %Y}); new work cannot be booked. "
+        "A callback on past work can still be logged."
+    )
+
+
+def booked_jobs(customer):
+    """The customer's jobs still to happen, each with `kept_because` when it was decided to keep it under the
+    do-not-service decision in force (None otherwise): one query."""
+    kept = BookedJobDecision.objects.filter(
+        job=OuterRef("pk"), decision__state=Decision.APPROVED, outcome=BookedJobDecision.Outcome.KEEP
+    ).order_by("-decided_at")
     return (
         Job.objects.filter(customer=customer, status__in=[Job.Status.SCHEDULED, Job.Status.IN_PROGRESS])
         .with_related()
+        .annotate(kept_because=Subquery(kept.values("reason")[:1]))
         .order_by("scheduled_start")
     )
 
 
+def booked_jobs_needing_decision(customer):
+    """Jobs already booked for the customer: the flag does not cancel them by itself, someone must keep or cancel
+    each (do_not_service_decide_booked_job)."""
+    return booked_jobs(customer).filter(kept_because__isnull=True)
+
+
+# Words that say no attempt was made: "n/a" is not a documented attempt.
+NO_ATTEMPT = {"na", "none", "nothing", "no", "tbd", "unknown", "see above", "see history", "various"}
+MIN_ATTEMPTS = 2
+
+
+def _documented_attempts(attempts, today):
+    """The documented attempts as rows to keep, or the messages saying what is missing (seed 002: reasonable,
+    documented attempts: each when, how and what happened, at least two)."""
+    rows, problems = [], []
+    for number, attempt in enumerate(attempts, start=1):
+        on, channel = attempt.get("attempted_on"), attempt.get("channel")
+        what = " ".join((attempt.get("what_happened") or "").split())
+        if not (on or channel or what):
+            continue
+        said = re.sub(r"[^a-z ]", "", what.lower()).strip()
+        if on is None:
+            problems.append(f"Attempt {number}: give the date it was made.")
+        elif on > today:
+            problems.append(f"Attempt {number}: the date is in the future.")
+        if channel not in DoNotServiceAttempt.Channel.values:
+            problems.append(f"Attempt {number}: say how the customer was contacted.")
+        if said in NO_ATTEMPT or len(said.replace(" ", "")) < 8:
+            problems.append(f"Attempt {number}: say what happened in a few words (\"{what}\" is not an attempt).")
+        rows.append(DoNotServiceAttempt(attempted_on=on, channel=channel or "", what_happened=what))
+    if len(rows) < MIN_ATTEMPTS:
+        problems.append(f"Document at least {MIN_ATTEMPTS} attempts to keep the customer, each with its date, how "
+                        "they were contacted and what happened (seed 002: only after reasonable attempts).")
+    return rows, problems
+
+
 def do_not_service_propose(*, customer, by, reasons, attempts, now=None):
-    """A CSR (or a manager) proposes to stop serving the customer; the managers are asked to decide."""
+    """A CSR (or a manager) proposes to stop serving the customer, with the attempts made to keep them (dicts of
+    attempted_on, channel and what_happened); the managers are asked to decide."""
     if not roles.is_office(by):
         raise PermissionDenied
-    reasons, attempts = (reasons or "").strip(), (attempts or "").strip()
+    now = _now(now)
+    reasons = (reasons or "").strip()
+    rows, problems = _documented_attempts(attempts, timezone.localdate(now))
     errors = {}
     if not reasons:
         errors["reasons"] = "Say why the company should stop serving this customer."
-    if not attempts:
-        errors["attempts"] = "List the attempts made to keep the customer (seed 002: only after reasonable attempts)."
+    if problems:
+        errors["attempts"] = problems
     if errors:
         raise ValidationError(errors)
     if customer.do_not_service:
         raise ValidationError("The customer is already marked do-not-service.")
-    now = _now(now)
     try:
         with transaction.atomic():
             decision = DoNotServiceDecision.objects.create(
-                customer=customer, reasons=reasons, attempts=attempts, proposed_by=by, proposed_at=now
+                customer=customer, reasons=reasons, proposed_by=by, proposed_at=now
             )
+            for row in rows:
+                row.decision = decision
+            DoNotServiceAttempt.objects.bulk_create(rows)
             notify(
                 users=[user for user in managers() if user.pk != by.pk],
                 text=f"Do-not-service proposed for {customer.name} by {_name(by)}: please approve or decline.",
@@ -320,6 +430,38 @@ def do_not_service_lift(*, customer, by, reason, now=None):
         Customer.objects.filter(pk=customer.pk).update(do_not_service=False, do_not_service_since=None)
     customer.refresh_from_db(fields=["do_not_service", "do_not_service_since"])
     return decision
+
+
+def do_not_service_decide_booked_job(*, job, by, keep, reason, now=None):
+    """Keep or cancel one job booked for a customer now marked do-not-service, with the reason. A cancelled job is
+    cancelled here; the customer is told by whoever decided (the reason says how)."""
+    if not roles.is_office(by):
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the job is kept or cancelled."})
+    now = _now(now)
+    with transaction.atomic():
+        decision = (
+            DoNotServiceDecision.objects.select_for_update().filter(customer=job.customer_id).in_force().first()
+        )
+        if decision is None:
+            raise ValidationError("The customer is not marked do-not-service: there is nothing to decide.")
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if job.status not in (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS):
+            raise ValidationError(f"This job is already {job.get_status_display().lower()}.")
+        if BookedJobDecision.objects.filter(decision=decision, job=job).exists():
+            raise ValidationError("This job was already decided.")
+        outcome = BookedJobDecision.Outcome.KEEP if keep else BookedJobDecision.Outcome.CANCEL
+        BookedJobDecision.objects.create(
+            decision=decision, job=job, outcome=outcome, reason=reason, decided_by=by, decided_at=now
+        )
+        if not keep:
+            was, job.status = job.status, Job.Status.CANCELLED
+            job.save(update_fields=["status"])
+            job_event_record(job=job, action=JobEvent.Action.STATUS_CHANGED, by=by, from_status=was,
+                             to_status=job.status, note=f"Do-not-service: {reason}", now=now)
+    return job
 
 
 def abusive_call_record(*, customer, by, warned, what_happened, now=None):

@@ -6,6 +6,8 @@ A record is a dict of the kind's column keys; `row` in its errors is the record'
 
 from django.db import transaction
 
+from servicedesk.audit import Via
+
 from .importing import CUSTOMERS, KINDS, ImportPlan, Record, RowError, apply_plan, finish_plan
 
 
@@ -64,8 +66,9 @@ def _api_text(value):
     raise ValueError("must be text, a number, true or false, or null")
 
 
-def apply_records(*, kind, records):
+def apply_records(*, kind, records, by=None, via=Via.API):
     """The API's upsert of one or many records, all or nothing: raises ImportRejected, writing nothing, with every
-    error by record index and field."""
+    error by record index and field. What it changes is on the trail as through `via`, by `by` (a manager's session;
+    None for an integration's token)."""
     with transaction.atomic():
-        return apply_plan(plan_records(kind=kind, records=records))
+        return apply_plan(plan_records(kind=kind, records=records), by=by, via=via)

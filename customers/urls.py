@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import review_views, views
 
 app_name = "customers"
 
@@ -13,8 +13,11 @@ urlpatterns = [
     path("customers/<int:pk>/do-not-service/<int:decision_pk>/decide/", views.do_not_service_decide,
          name="do_not_service_decide"),
     path("customers/<int:pk>/do-not-service/lift/", views.do_not_service_lift, name="do_not_service_lift"),
+    path("customers/<int:pk>/do-not-service/jobs/<int:job_pk>/", views.do_not_service_booked_job,
+         name="do_not_service_booked_job"),
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/<int:pk>/", views.job_detail, name="job_detail"),
+    path("reviews/", review_views.review_settings, name="review_settings"),
     path("import/", views.import_upload, name="import"),
     path("import/confirm/", views.import_confirm, name="import_confirm"),
     path("import/example/<slug:kind>.csv", views.import_example, name="import_example"),

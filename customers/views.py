@@ -15,9 +15,20 @@ from django.views.decorators.http import require_POST
 from servicedesk import roles
 
 from . import importing, services
+from .events import job_events
 from .filters import CustomerFilter, JobFilter
-from .forms import AbusiveCallForm, DecisionForm, ImportConfirmForm, ImportForm, LiftForm, ProposeForm
+from .forms import (
+    AbusiveCallForm,
+    AttemptFormSet,
+    BookedJobForm,
+    DecisionForm,
+    ImportConfirmForm,
+    ImportForm,
+    LiftForm,
+    ProposeForm,
+)
 from .history import customer_history, do_not_service_decisions
+from .import_notes import import_notes
 from .models import Customer, DoNotServiceDecision, Equipment, Job, Site
 from .pagination import CappedPaginator
 
@@ -55,12 +66,13 @@ def customer_list(request):
 def customer_detail(request, pk):
     customer = _get_customer_for_user(request, pk)
     sites = customer.sites.prefetch_related(Prefetch("equipment", queryset=Equipment.objects.order_by("kind", "pk")))
-    # The same list the do-not-service card asks someone to decide on, cut to the jobs this user may see.
-    upcoming = services.booked_jobs_needing_decision(customer).visible_to(request.user)
+    # The jobs the do-not-service card asks someone to decide on, cut to the jobs this user may see.
+    upcoming = list(services.booked_jobs(customer).visible_to(request.user))
     context = {
         "customer": customer,
         "sites": sites,
         "upcoming_jobs": upcoming,
+        "undecided_jobs": sum(1 for job in upcoming if job.kept_because is None),
         "history": customer_history(customer, limit=100),
         **_relationship_context(request, customer),
     }
@@ -78,7 +90,9 @@ def job_list(request):
 @roles.role_required(*roles.ALL_ROLES)
 def job_detail(request, pk):
     job = _get_job_for_user(request, pk)
-    return render(request, "customers/job_detail.html", {"job": job})
+    outcomes = job.do_not_service_outcomes.select_related("decided_by")
+    return render(request, "customers/job_detail.html",
+                  {"job": job, "events": job_events(job), "do_not_service_outcomes": outcomes})
 
 
 # CSV import from the dispatch system: managers only. The uploaded file waits under MEDIA_ROOT/imports/ with a
@@ -147,6 +161,7 @@ def import_upload(request):
         "noun": plan.kind.noun(len(plan.records)),
         "headers": [title for _, title, _ in plan.columns],
         "preview": plan.preview(),
+        "notes": import_notes(plan, timezone.now()),
         "confirm_form": ImportConfirmForm(initial={"token": token}),
     }
     return render(request, "customers/import_preview.html", context)
@@ -170,7 +185,7 @@ def import_confirm(request):
     del request.session[IMPORT_SESSION_KEY]
     _discard_import_file(pending["name"])
     try:
-        plan = importing.apply_import(kind=pending["kind"], data=data)
+        plan = importing.apply_import(kind=pending["kind"], data=data, by=request.user)
     except importing.ImportRejected as rejected:
         # The data changed since the preview (e.g. a referenced site was merged away): show why, like an upload.
         form = ImportForm(initial={"kind": pending["kind"]})
@@ -200,6 +215,8 @@ def _relationship_context(request, customer):
     return {
         "live_decision": decision,
         "propose_form": ProposeForm(),
+        "attempt_formset": AttemptFormSet(prefix="attempt"),
+        "booked_job_form": BookedJobForm(),
         "decision_form": DecisionForm(),
         "lift_form": LiftForm(),
         "abusive_call_form": AbusiveCallForm(),
@@ -255,12 +272,31 @@ def abusive_call_record(request, pk):
 def do_not_service_propose(request, pk):
     customer = _get_customer_for_user(request, pk)
     data = _posted(ProposeForm, request)
+    attempts = AttemptFormSet(request.POST, prefix="attempt")
+    attempts.is_valid()
     return _done(
         request, customer,
         lambda: services.do_not_service_propose(
-            customer=customer, by=request.user, reasons=data.get("reasons", ""), attempts=data.get("attempts", "")
+            customer=customer, by=request.user, reasons=data.get("reasons", ""),
+            attempts=[form.cleaned_data for form in attempts.forms],
         ),
         "Do-not-service proposed; a manager will decide.",
+    )
+
+
+@roles.role_required(*roles.OFFICE)
+@require_POST
+def do_not_service_booked_job(request, pk, job_pk):
+    """Keep or cancel one job booked before the customer was marked do-not-service."""
+    customer = _get_customer_for_user(request, pk)
+    job = get_object_or_404(Job, pk=job_pk, customer=customer)
+    keep = request.POST.get("keep") == "yes"
+    reason = _posted(BookedJobForm, request).get("reason", "")
+    when = f"{timezone.localtime(job.scheduled_start):%b %-d}"
+    return _done(
+        request, customer,
+        lambda: services.do_not_service_decide_booked_job(job=job, by=request.user, keep=keep, reason=reason),
+        f"The job on {when} is kept." if keep else f"The job on {when} is cancelled.",
     )
 
 

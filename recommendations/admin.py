@@ -1,11 +1,22 @@
 from django.contrib import admin
 
+from servicedesk.audit import Via
+
 from .models import Discussion, FollowUpInterval, Recommendation, RecommendationEvent
+from .services import follow_up_intervals_set
 
 
 @admin.register(FollowUpInterval)
 class FollowUpIntervalAdmin(admin.ModelAdmin):
     list_display = ["risk", "days"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["risk"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, so the edit is on the trail like the page's (before and after, who, via the admin).
+        follow_up_intervals_set(days={obj.risk: obj.days}, by=request.user, via=Via.ADMIN)
+        obj.pk = FollowUpInterval.objects.values_list("pk", flat=True).get(risk=obj.risk)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

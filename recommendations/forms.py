@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from customers.models import Equipment
-from servicedesk import roles
+from servicedesk import limits, roles
 
 from .models import PHOTO_EXTENSIONS, Discussion, FollowUpInterval, Recommendation, Risk, validate_photo
 
@@ -26,7 +26,7 @@ class UserChoiceField(forms.ModelChoiceField):
 class RaiseForm(forms.Form):
     what = forms.CharField(max_length=200, label="What is recommended",
                            widget=forms.TextInput(attrs={"placeholder": "e.g. Replace the cracked heat exchanger"}))
-    why = forms.CharField(required=False, label="Why", widget=forms.Textarea(attrs={"rows": 2}),
+    why = forms.CharField(max_length=limits.NOTE, required=False, label="Why", widget=forms.Textarea(attrs={"rows": 2}),
                           help_text="What you saw, and what happens if it is not done.")
     risk = forms.ChoiceField(choices=Risk.choices, widget=forms.RadioSelect)
     equipment = forms.ModelChoiceField(queryset=Equipment.objects.none(), required=False,
@@ -95,7 +95,7 @@ NewRecommendationFormSet = forms.formset_factory(
 class DiscussionForm(forms.Form):
     response = forms.ChoiceField(choices=Discussion.Response.choices, widget=forms.RadioSelect,
                                  label="The customer's answer")
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+    note = forms.CharField(max_length=limits.NOTE, required=False, widget=forms.Textarea(attrs={"rows": 2}),
                            help_text="Required when it was not discussed: say why.")
 
     def clean(self):
@@ -106,7 +106,7 @@ class DiscussionForm(forms.Form):
 
 
 class CompleteJobForm(forms.Form):
-    summary = forms.CharField(label="Work summary", widget=forms.Textarea(attrs={"rows": 4}),
+    summary = forms.CharField(max_length=limits.RECORD, label="Work summary", widget=forms.Textarea(attrs={"rows": 4}),
                               help_text="What was done on this visit, as it goes on the work order.")
     customer_acknowledged = forms.BooleanField(
         required=False, label="The customer signed the work order, including the recommendations raised today"
@@ -120,7 +120,7 @@ class AcceptForm(forms.Form):
     hours = forms.DecimalField(label="Hours", initial=2, min_value=0.5, max_value=24, decimal_places=1)
     technician = UserChoiceField(queryset=_people_with_role(roles.TECHNICIAN), required=False,
                                  empty_label="Not assigned yet")
-    note = forms.CharField(required=False)
+    note = forms.CharField(max_length=limits.NOTE, required=False)
 
     def clean_scheduled_start(self):
         start = self.cleaned_data["scheduled_start"]
@@ -130,12 +130,14 @@ class AcceptForm(forms.Form):
 
 
 class DeclineForm(forms.Form):
-    reason = forms.CharField(label="Why the customer declined", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        max_length=limits.NOTE, label="Why the customer declined", widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class DeferForm(forms.Form):
     until = forms.DateField(label="Defer until", widget=forms.DateInput(attrs={"type": "date"}))
-    note = forms.CharField(required=False)
+    note = forms.CharField(max_length=limits.NOTE, required=False)
 
     def clean_until(self):
         until = self.cleaned_data["until"]
@@ -145,16 +147,16 @@ class DeferForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(max_length=limits.NOTE, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class RequiredNoteForm(forms.Form):
-    note = forms.CharField(label="Why", widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(max_length=limits.NOTE, label="Why", widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class PassToSalesForm(forms.Form):
     to = UserChoiceField(queryset=_people_with_role(roles.SALES), label="Pass to")
-    note = forms.CharField(required=False)
+    note = forms.CharField(max_length=limits.NOTE, required=False)
 
 
 class FollowUpIntervalForm(forms.ModelForm):
@@ -163,7 +165,10 @@ class FollowUpIntervalForm(forms.ModelForm):
         fields = ["days"]
 
 
-FollowUpIntervalFormSet = forms.modelformset_factory(FollowUpInterval, form=FollowUpIntervalForm, extra=0)
+# One row per risk, made by a migration: the page edits them and never adds one, whatever TOTAL_FORMS says.
+FollowUpIntervalFormSet = forms.modelformset_factory(
+    FollowUpInterval, form=FollowUpIntervalForm, extra=0, edit_only=True
+)
 
 
 class RecommendationFilter(django_filters.FilterSet):

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Customer, Equipment, Job, Site
-from servicedesk import roles
+from servicedesk import limits, roles
 
 # How long outstanding recommendations have waited: (name, raised less than this many days before today).
 AGE_BUCKETS = [("under_30_days", 30), ("30_to_90_days", 90), ("90_to_180_days", 180), ("over_180_days", None)]
@@ -143,6 +143,25 @@ class RecommendationQuerySet(models.QuerySet):
             .values("n")
         )
         return self.annotate(visits_since_raised=Coalesce(Subquery(later_visits), 0))
+
+    def with_visits_until_failure(self):
+        """For recommendations that failed while open: `visits_since_raised`, the completed visits at the site from
+        the one after it was raised to its failure, and `visits_discussed`, how many of them raised it with the
+        customer (an excuse, "not discussed", is not a mention). Two subqueries, whatever the number of rows."""
+        visits = (
+            Job.objects.filter(site=OuterRef("site"), status=Job.Status.COMPLETED,
+                               completed_at__gt=OuterRef("created_at"), completed_at__lte=OuterRef("state_changed_at"))
+            .exclude(pk=_raising_job())
+        )
+        discussed = visits.filter(Exists(
+            Discussion.objects.filter(recommendation=OuterRef(OuterRef("pk")), job=OuterRef("pk"))
+            .exclude(response=Discussion.Response.NOT_DISCUSSED)
+        ))
+
+        def count(jobs):
+            return Coalesce(Subquery(jobs.order_by().values("site").annotate(n=Count("pk")).values("n")), 0)
+
+        return self.annotate(visits_since_raised=count(visits), visits_discussed=count(discussed))
 
     def with_last_discussion(self):
         """When and how it was last raised with the customer, and the customer's last real answer."""
@@ -296,7 +315,9 @@ class Recommendation(models.Model):
     )
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     what = models.CharField(max_length=200, help_text="The work recommended, e.g. Replace cracked heat exchanger.")
-    why = models.TextField(blank=True, help_text="What you saw, and what happens if it is not done.")
+    why = models.TextField(
+        max_length=limits.NOTE, blank=True, help_text="What you saw, and what happens if it is not done."
+    )
     risk = models.CharField(max_length=20, choices=Risk.choices)
     price_low = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     price_high = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
@@ -309,7 +330,7 @@ class Recommendation(models.Model):
         default=False, help_text="The customer signed the work order that lists it."
     )
     state = models.CharField(max_length=20, choices=State.choices, default=State.OPEN)
-    decline_reason = models.TextField(blank=True)
+    decline_reason = models.TextField(max_length=limits.NOTE, blank=True)
     deferred_until = models.DateField(null=True, blank=True)
     accepted_job = models.ForeignKey(
         Job, on_delete=models.PROTECT, null=True, blank=True, related_name="accepted_recommendations"
@@ -375,6 +396,7 @@ class Recommendation(models.Model):
                                      later_visits__gt=0)),
         ]
         constraints = [
+            *limits.text_limits("recommendations_recommendation", why=limits.NOTE, decline_reason=limits.NOTE),
             models.CheckConstraint(
                 condition=Q(price_low__isnull=True) | Q(price_high__isnull=True) | Q(price_low__lte=F("price_high")),
                 name="recommendation_price_range_ordered",
@@ -448,9 +470,10 @@ class RecommendationEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
     from_state = models.CharField(max_length=20, choices=Recommendation.State.choices, blank=True)
     to_state = models.CharField(max_length=20, choices=Recommendation.State.choices)
-    note = models.TextField(blank=True)
+    note = models.TextField(max_length=limits.RECORD, blank=True)  # a composed line may quote an account
 
     class Meta:
+        constraints = limits.text_limits("recommendations_recommendationevent", note=limits.RECORD)
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["recommendation", "at"], name="recommendation_event_at")]
 
@@ -472,7 +495,7 @@ class Discussion(models.Model):
     technician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     discussed_at = models.DateTimeField(default=timezone.now)
     response = models.CharField(max_length=20, choices=Response.choices)
-    note = models.TextField(blank=True)
+    note = models.TextField(max_length=limits.NOTE, blank=True)
 
     class Meta:
         ordering = ["-discussed_at", "-pk"]
@@ -481,6 +504,7 @@ class Discussion(models.Model):
             models.Index(fields=["job", "recommendation"], name="discussion_job"),
         ]
         constraints = [
+            *limits.text_limits("recommendations_discussion", note=limits.NOTE),
             # "Not discussed" is allowed, but never silently: the reason is the record (seed 001).
             models.CheckConstraint(
                 condition=~Q(response="not_discussed") | ~Q(note=""), name="discussion_not_discussed_has_reason"

@@ -15,6 +15,7 @@ from django.utils import timezone
 from customers.models import Job
 from customers.services import ensure_bookable, job_book
 from servicedesk import notifications, roles
+from servicedesk.audit import Via, setting_changes_record
 
 from .models import Discussion, FollowUpInterval, LaterVisitsCount, Recommendation, RecommendationEvent, Risk
 
@@ -220,6 +221,7 @@ def recommendation_accept(
                 scheduled_end=scheduled_end,
                 lead_technician=technician,
                 summary=recommendation.what,
+                by=by,
             )
         elif job.site_id != recommendation.site_id:
             raise ValidationError("That job is at another site.")
@@ -367,3 +369,21 @@ def job_completion_rule(*, job, completed_by, discussions=(), new_recommendation
         raise ValidationError(
             "Record the customer's answer for every open recommendation first: " + "; ".join(missing)
         )
+
+
+def follow_up_intervals_set(*, days, by, via=Via.PAGE, now=None):
+    """Managers set the days between follow-ups per risk ({risk: days}); recommendations already raised keep
+    their next follow-up date. Each value changed is recorded, before and after."""
+    if not roles.has_role(by, roles.MANAGER):
+        raise ValidationError("Only managers change the follow-up intervals.")
+    if any(value < 1 for value in days.values()):
+        raise ValidationError("A follow-up interval is at least one day.")
+    with transaction.atomic():
+        current = {risk: FollowUpInterval.DEFAULT_DAYS[risk] for risk in days}
+        current.update(FollowUpInterval.objects.select_for_update().filter(risk__in=list(days)).values_list(
+            "risk", "days"))
+        setting_changes_record(setting="follow_up_intervals", by=by, via=via, now=now, changes={
+            Risk(risk).label: (f"{current[risk]} days", f"{value} days") for risk, value in days.items()
+        })
+        for risk, value in days.items():
+            FollowUpInterval.objects.update_or_create(risk=risk, defaults={"days": value})

@@ -7,42 +7,32 @@ sweep reads only the rows whose date has not been reminded yet: with tens of tho
 already reminded, re-deriving and probing every key took seconds a run.
 """
 
+from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, F, Value
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Concat, Left
+from django.urls import reverse
 from django.utils import timezone
 
-from servicedesk.bulk import url_of
 from servicedesk.models import Notification
-from servicedesk.notifications import managers, remind, send_emails
+from servicedesk.notifications import managers, send_emails, write_once
 
 from .models import Recommendation, not_yet_reminded
 
 
-def _text(*parts):
-    return Left(Concat(*parts, output_field=CharField()), 300)
-
-
-def _due_on():
-    return Cast("next_follow_up_on", CharField())
-
-
 def remind_follow_ups_due(*, now=None):
-    """Every open recommendation whose follow-up date has come reminds its owner once for that date."""
+    """Every open recommendation whose follow-up date has come reminds its owner once for that date; an owner with
+    several gets one digest this run ("12 recommendation follow-ups are due"), never one notification each."""
     now = now or timezone.now()
     due = Recommendation.objects.open().filter(next_follow_up_on__lte=timezone.localdate(now))
     with transaction.atomic():
         return len(_remind_once(
             due,
             stamp="follow_up_reminded_for",
-            key=Concat(Value("recommendation:"), "pk", Value(":follow-up:"), _due_on(), Value(":to:"),
-                       output_field=CharField()),
-            text=_text(Value("Follow up with "), "customer__name", Value(": "), "what", Value(" (due "), _due_on(),
-                       Value(")")),
+            one=lambda r: (f"recommendation:{r['pk']}:follow-up:{r['next_follow_up_on']}:to:",
+                           f"Follow up with {r['customer__name']}: {r['what']} (due {r['next_follow_up_on']})"),
+            many=lambda n: (f"{n} recommendation follow-ups are due", reverse("recommendations:mine")),
             kind=Notification.Kind.REMINDER,
             now=now,
         ))
@@ -50,7 +40,8 @@ def remind_follow_ups_due(*, now=None):
 
 def escalate_stale_leads(*, now=None):
     """An open recommendation whose owner is STALE_LEAD_DAYS past its follow-up date goes to every manager (seed 004:
-    a lead passed on and never followed up is the same failure as a warning forgotten)."""
+    a lead passed on and never followed up is the same failure as a warning forgotten). Several in one run are one
+    digest per manager ("485 leads are past their follow-up date", linking to the list), never one each."""
     now = now or timezone.now()
     cutoff = timezone.localdate(now) - timedelta(days=settings.STALE_LEAD_DAYS)
     stale = Recommendation.objects.open().filter(next_follow_up_on__lt=cutoff)
@@ -61,66 +52,68 @@ def escalate_stale_leads(*, now=None):
         return len(_remind_once(
             stale,
             stamp="stale_escalated_for",
-            key=Concat(Value("recommendation:"), "pk", Value(":stale:"), _due_on(), Value(":to:"),
-                       output_field=CharField()),
-            text=_text(Value("Lead not followed up: "), "what", Value(" ("), "customer__name",
-                       Value("), owner "), "owner__username", Value(", due "), _due_on()),
+            one=lambda r: (f"recommendation:{r['pk']}:stale:{r['next_follow_up_on']}:to:",
+                           f"Lead not followed up: {r['what']} ({r['customer__name']}), owner {r['owner_name']}, "
+                           f"due {r['next_follow_up_on']}"),
+            many=lambda n: (f"{n} leads are past their follow-up date",
+                            f"{reverse('recommendations:list')}?overdue=true"),
             kind=Notification.Kind.ESCALATION,
             now=now,
             to=manager_ids,
         ))
 
 
-def _remind_once(due, *, stamp, key, text, kind, now, to=None):
-    """One statement: stamp `stamp` with the follow-up date on the rows of `due` not stamped with it yet, and insert
-    a reminder about each row stamped now, to its owner or to each of the users `to`. Returns the new ids.
+def _remind_once(due, *, stamp, one, many, kind, now, to=None):
+    """Stamp `stamp` with the follow-up date on the rows of `due` not stamped with it yet, and tell each owner (or
+    each of the users `to`) about the rows stamped now: one notification per person per run. Returns the new ids.
 
-    `key` is the reminder's unique key up to ":to:"; the recipient's id completes it, so a reminder already sent
-    under the same key (before the stamp existed, or by a concurrent sweep) is not sent twice. Rows another
-    transaction holds are skipped (SKIP LOCKED) rather than waited for, and left unstamped for the next run.
+    A person with one row gets it by name, keyed by `one(row)`'s key plus their id, so a reminder already sent under
+    that key (before the stamp existed, or by a concurrent sweep) is not sent twice; a person with several gets
+    `many(count)`'s digest. A fixed number of statements, however many rows are due.
+
+    Rows another transaction holds are waited for, not skipped: two runs at once must not split the rows between
+    them, or a person would get two digests of one day's leads. The second run then finds them stamped.
     """
-    if connection.vendor != "postgresql":
-        return _remind_each(due, key=key, text=text, kind=kind, now=now, to=to)
     quote = connection.ops.quote_name
-    fresh = due.filter(not_yet_reminded(stamp)).order_by().values("pk").select_for_update(skip_locked=True)
+    fresh = due.filter(not_yet_reminded(stamp)).order_by("pk").values("pk").select_for_update()
     claim_sql, claim_params = fresh.query.sql_with_params()
-    rows_sql, rows_params = (
-        Recommendation.objects.filter(pk__in=RawSQL("SELECT id FROM stamped", []))
-        .order_by()
-        .values(v_owner=F("owner_id"), v_text=text, v_url=url_of("recommendations:detail"), v_key=key)
-        .query.sql_with_params()
-    )
-    if to is None:
-        recipient, recipients, recipients_params = "s.v_owner", "", []
-    else:
-        recipient, recipients, recipients_params = "m.id", "CROSS JOIN unnest(%s::integer[]) AS m(id)", [list(to)]
-    statement = (
-        f"WITH stamped AS (UPDATE {quote(Recommendation._meta.db_table)} SET {quote(stamp)} = next_follow_up_on "
-        f"WHERE id IN ({claim_sql}) RETURNING id) "
-        f"INSERT INTO {quote(Notification._meta.db_table)} (recipient_id, kind, text, url, key, created_at) "
-        f"SELECT {recipient}, %s, s.v_text, s.v_url, s.v_key || {recipient}::text, %s "
-        f"FROM ({rows_sql}) s {recipients} ON CONFLICT (key) DO NOTHING RETURNING id"
-    )
+    customers = quote(Recommendation._meta.get_field("customer").related_model._meta.db_table)
+    users = quote(Recommendation._meta.get_field("owner").related_model._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*claim_params, kind, now, *rows_params, *recipients_params])
-        ids = [row[0] for row in cursor.fetchall()]
+        # RETURNING (with the names a one-item reminder shows) works alike on PostgreSQL and SQLite 3.35+.
+        cursor.execute(
+            f"UPDATE {quote(Recommendation._meta.db_table)} SET {quote(stamp)} = next_follow_up_on "
+            f"WHERE id IN ({claim_sql}) RETURNING id, owner_id, what, next_follow_up_on, "
+            f"(SELECT c.name FROM {customers} c WHERE c.id = customer_id), "
+            # The owner by full name (servicedesk/people.py), the user name only for an account without one.
+            f"(SELECT COALESCE(NULLIF(TRIM(u.first_name || ' ' || u.last_name), ''), u.username) "
+            f"FROM {users} u WHERE u.id = owner_id)",
+            claim_params,
+        )
+        stamped = {
+            row[0]: dict(zip(("pk", "owner_id", "what", "next_follow_up_on", "customer__name", "owner_name"),
+                             row, strict=True))
+            for row in cursor.fetchall()
+        }
+    if not stamped:
+        return []
+    items = defaultdict(list)  # recipient -> recommendation ids
+    for pk, row in stamped.items():
+        for recipient in ([row["owner_id"]] if to is None else to):
+            if recipient is not None:
+                items[recipient].append(pk)
+    notifications = []
+    for recipient, ids in items.items():
+        if len(ids) == 1:
+            key, text = one(stamped[ids[0]])
+            url = reverse("recommendations:detail", args=[ids[0]])
+            key += str(recipient)
+        else:
+            text, url = many(len(ids))
+            key = f"digest:{kind}:{stamp}:{now.isoformat()}:to:{recipient}"
+        notifications.append(Notification(recipient_id=recipient, kind=kind, text=text[:300], url=url, key=key,
+                                          created_at=now))
+    ids = write_once(notifications)
     if ids:
         transaction.on_commit(lambda: send_emails(ids))
-    return ids
-
-
-def _remind_each(due, *, key, text, kind, now, to=None):
-    """SQLite (the zero-setup `make run`) has no UPDATE inside WITH: derive every reminder and let the unique key
-    skip those sent, as fast as a small database needs."""
-    ids = []
-    for recipient in [F("owner_id")] if to is None else [Value(pk) for pk in to]:
-        ids += remind(
-            due,
-            recipient=recipient,
-            key=Concat(key, Cast(recipient, CharField()), output_field=CharField()),
-            text=text,
-            url=url_of("recommendations:detail"),
-            kind=kind,
-            now=now,
-        )
     return ids

@@ -14,9 +14,11 @@ from customers.models import Job
 from customers.pagination import CappedPaginator
 from customers.services import job_complete
 from servicedesk import roles
+from servicedesk.audit import setting_changes
 from servicedesk.forms import add_errors
 
 from . import services
+from .briefing import sections_for
 from .forms import (
     AcceptForm,
     CompleteJobForm,
@@ -97,6 +99,7 @@ def briefing(request, pk):
         "job": job,
         "recommendations": recommendations,
         "past_visits": past_visits,
+        "sections": sections_for(job),
         "responses": Discussion.Response.choices,
         "job_open": job.status in (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS),
     }
@@ -341,7 +344,11 @@ def recommendation_list(request):
 def follow_up_intervals(request):
     formset = FollowUpIntervalFormSet(request.POST or None, queryset=FollowUpInterval.objects.order_by("days"))
     if request.method == "POST" and formset.is_valid():
-        formset.save()
+        services.follow_up_intervals_set(
+            # The rows there are (the formset is edit-only: extra forms posted by raising TOTAL_FORMS add nothing).
+            days={form.instance.risk: form.cleaned_data["days"] for form in formset.initial_forms}, by=request.user
+        )
         messages.success(request, "Follow-up intervals saved; they apply to recommendations raised from now on.")
         return redirect("recommendations:intervals")
-    return render(request, "recommendations/intervals.html", {"formset": formset})
+    return render(request, "recommendations/intervals.html", {"formset": formset,
+                                                             "changes": setting_changes("follow_up_intervals")})

@@ -147,6 +147,14 @@ BEAT_SCHEDULE = {
         # To customers who opted in; cadences are days, so once a day, mid-morning when people read their mail.
         "crontab": {"minute": "0", "hour": "10"},
     },
+    "send review requests": {
+        "task": "customers.tasks.send_review_requests",
+        "sweep": "send-review-requests",
+        # Every completed visit's neutral review request (customers/reviews.py), a manager's number of days after
+        # the visit; hourly is prompt enough for a delay counted in days, and each run also sends again, within a
+        # day, what the mail server refused.
+        "crontab": {"minute": "15"},
+    },
     "send technicians' briefing digests": {
         "task": "callbacks.tasks.send_briefing_digests",
         "sweep": "send-briefing-digests",

@@ -257,3 +257,36 @@ class CallbackChange(models.Model):
 
     def __str__(self):
         return f"callback on a job completed {self.job_completed_at:%Y-%m-%d %H:%M}"
+
+
+class Via(models.TextChoices):
+    """Through which door a change came, on every event of the audit trail (servicedesk/audit.py)."""
+
+    PAGE = "page", "on the page"
+    ADMIN = "admin", "in the admin"
+    IMPORT = "import", "by the import"
+    API = "api", "through the API"
+    WEBHOOK = "webhook", "from the dispatch system"
+    LINK = "link", "through the customer's link"
+    SYSTEM = "system", "automatically"
+
+
+class SettingChange(models.Model):
+    """A manager's edit of a setting the process runs on (follow-up call rules, urgency targets, recommendation
+    follow-up intervals): one row per value changed, before and after. Written by servicedesk.audit through the
+    apps' services and admins; never edited or deleted."""
+
+    setting = models.CharField(max_length=40)
+    item = models.CharField(max_length=100)
+    before = models.CharField(max_length=200, blank=True)
+    after = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    via = models.CharField(max_length=10, choices=Via.choices, default=Via.PAGE)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["setting", "-at"], name="setting_change_setting_at")]
+
+    def __str__(self):
+        return f"{self.setting} {self.item}: {self.before or '—'} → {self.after or '—'}"

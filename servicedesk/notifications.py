@@ -9,21 +9,29 @@ Two ways in:
 - `remind(...)` for what a beat sweep derived from the database: one INSERT ... SELECT keyed by `key`, so a
   sweep that runs twice, concurrently or late writes each reminder once; e-mail goes only for the rows that
   statement actually inserted, after commit.
+
+E-mail never goes inside a request: `notify` hands it to a task once the transaction commits (a slow or silent
+mail server must not slow a page, and a message that cannot be sent must not turn a saved change into an error
+page); the sweeps, already tasks, send after their own commit. Whatever the mail server does not take stays
+unsent for the resend sweep. One person gets one e-mail per batch, however many notifications it holds.
 """
 
 import logging
 import smtplib
+from collections import defaultdict
 from datetime import timedelta
 
+from celery import shared_task
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import DateTimeField, Value
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -75,9 +83,17 @@ def notify(*, users, text, url="", email=False, kind=None):
         created = Notification.objects.bulk_create(
             [Notification(recipient=user, kind=kind, text=text, url=url, created_at=now) for user in users]
         )
-        send_emails([notification.pk for notification in created])
+        ids = [notification.pk for notification in created]
+        # Already committed, so this runs at once: the worker finds the rows.
+        transaction.on_commit(lambda: send_notification_emails.delay(ids))
 
     transaction.on_commit(deliver)
+
+
+@shared_task
+def send_notification_emails(notification_ids):
+    """E-mail the notifications just written (no retry: what is not sent is left to the resend sweep)."""
+    return send_emails(notification_ids)
 
 
 def remind(source, *, recipient, key, text, url, kind, now=None, bodies=None):
@@ -106,8 +122,37 @@ def remind(source, *, recipient, key, text, url, kind, now=None, bodies=None):
     return ids
 
 
-# What a mail server answers about one message (its address, its sender or its content) while still taking others.
-REFUSED_ONE = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+def write_once(notifications):
+    """Insert unsaved Notification objects, skipping any whose key exists; returns the ids of those inserted. One
+    statement (INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id, alike on PostgreSQL and SQLite 3.35+): a sweep
+    that derived its digests in Python writes them as safely as `remind` does."""
+    if not notifications:
+        return []
+    quote = connection.ops.quote_name
+    columns = ["recipient_id", "kind", "text", "url", "key", "created_at"]
+    fields = [Notification._meta.get_field(column.removesuffix("_id")) for column in columns]
+    rows, params = [], []
+    for notification in notifications:
+        rows.append("(" + ", ".join(["%s"] * len(columns)) + ")")
+        params += [field.get_db_prep_save(getattr(notification, field.attname), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(Notification._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+            f"VALUES {', '.join(rows)} ON CONFLICT ({quote('key')}) DO NOTHING RETURNING {quote('id')}",
+            params,
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+# What a mail server answers about one message (its address, its sender or its content) while still taking others,
+# and a message that cannot be written at all (BadHeaderError is a ValueError): that one stays unsent, not the rest.
+REFUSED_ONE = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError, ValueError)
+
+
+def subject_line(text, limit=120):
+    """One line, whatever the text holds: a line break in a header is refused (BadHeaderError), and customers'
+    names and questions may carry one."""
+    return " ".join(str(text).split())[:limit]
 
 
 def send_each(messages):
@@ -126,7 +171,7 @@ def send_each(messages):
                 taken[index] = connection.send_messages([message]) == 1
             except REFUSED_ONE as error:
                 log.warning("The mail server refused the e-mail to %s: %s", ", ".join(message.to), error)
-    except OSError:
+    except OSError:  # the server is down, silent past EMAIL_TIMEOUT, or went away mid-batch
         log.exception("Could not send %d of %d e-mails", taken.count(False), len(messages))
     finally:
         connection.close()
@@ -134,7 +179,8 @@ def send_each(messages):
 
 
 def send_emails(notification_ids, *, bodies=None):
-    """E-mail the notifications whose recipients want their kind and have an address; each goes once.
+    """E-mail the notifications whose recipients want their kind and have an address; each goes once, and each
+    recipient gets one e-mail for all of theirs among `notification_ids` (a digest when there are several).
 
     The conditional update claims the rows, so a second call with the same ids (a retried task) sends nothing.
     """
@@ -156,19 +202,41 @@ def send_emails(notification_ids, *, bodies=None):
     )
     if claimed != len(rows):
         return 0  # someone else is sending these
-    custom = bodies({row.recipient_id for row in rows}) if bodies else {}
-    messages_ = []
+    groups = defaultdict(list)
     for row in rows:
-        body = custom.get(row.recipient_id) or row.text
-        link = absolute(row.url)
-        messages_.append(EmailMessage(f"[servicedesk] {row.text[:120]}", f"{body}\n\n{link}" if link else body,
-                                      settings.DEFAULT_FROM_EMAIL, [row.recipient.email]))
-    # The inbox already has them; a mail server that is down must not fail the sweep or the request.
+        groups[row.recipient_id].append(row)
+    groups = list(groups.values())
+    try:
+        custom = bodies(set(row.recipient_id for row in rows)) if bodies else {}
+        messages_ = [_email(group, custom.get(group[0].recipient_id)) for group in groups]
+    except Exception:
+        Notification.objects.filter(pk__in=[row.pk for row in rows]).update(emailed_at=None)
+        raise
+    # The inbox already has them; a mail server that is down must not fail the sweep or the task.
     taken = send_each(messages_)
-    unsent = [row.pk for row, sent in zip(rows, taken, strict=True) if not sent]
+    unsent = [row.pk for group, sent in zip(groups, taken, strict=True) if not sent for row in group]
     if unsent:  # released for the resend sweep
         Notification.objects.filter(pk__in=unsent).update(emailed_at=None)
     return len(rows) - len(unsent)
+
+
+def _email(group, body=None):
+    """One recipient's e-mail: the notification itself, or one digest of several (never one e-mail each)."""
+    to = [group[0].recipient.email]
+    if len(group) == 1:
+        row = group[0]
+        body = body or row.text
+        link = absolute(row.url)
+        return EmailMessage(f"[servicedesk] {subject_line(row.text)}", f"{body}\n\n{link}" if link else body,
+                            settings.DEFAULT_FROM_EMAIL, to)
+    lines = [f"You have {len(group)} new notifications:", ""]
+    for row in group:
+        lines.append(f"- {row.text}")
+        if row.url:
+            lines.append(f"  {absolute(row.url)}")
+    lines += ["", f"All of them: {absolute(reverse('notifications'))}"]
+    return EmailMessage(f"[servicedesk] {len(group)} new notifications: {subject_line(group[0].text, 80)}",
+                        body or "\n".join(lines), settings.DEFAULT_FROM_EMAIL, to)
 
 
 # A fresh notification's e-mail is sent on commit; the resend sweep leaves it that long before stepping in.
@@ -222,11 +290,23 @@ def context_processor(request):
     return {"unread_notifications": SimpleLazyObject(lambda: unread_badge(user))}
 
 
+def grouped(notifications):
+    """The inbox's entries: the notifications one sweep run wrote for one person (same kind, same moment) as one
+    group, as their e-mail was one digest; anything else alone. [(first, [all of the group])...], newest first."""
+    groups = []
+    for notification in notifications:
+        if groups and (groups[-1][0].kind, groups[-1][0].created_at) == (notification.kind, notification.created_at):
+            groups[-1][1].append(notification)
+        else:
+            groups.append((notification, [notification]))
+    return groups
+
+
 @roles.role_required(*roles.ALL_ROLES)
 def notification_list(request):
     notifications = Notification.objects.filter(recipient=request.user)
     page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "partials/notifications_page.html", {"page": page})
+    return render(request, "partials/notifications_page.html", {"page": page, "groups": grouped(page)})
 
 
 @roles.role_required(*roles.ALL_ROLES)

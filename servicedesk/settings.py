@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "servicedesk.privacy.PrivateResponsesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -161,7 +162,11 @@ if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_MINUTES < 1:
     raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be at least 1")
 AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Password spraying: one address failing this often within the cool-off, across usernames, is paused as a whole.
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", max(20, AXES_FAILURE_LIMIT))
+if LOGIN_FAILURES_PER_ADDRESS < AXES_FAILURE_LIMIT:
+    raise ImproperlyConfigured("LOGIN_FAILURES_PER_ADDRESS must be at least AXES_FAILURE_LIMIT")
+AXES_HANDLER = "servicedesk.lockouts.LoginThrottleHandler"
 AXES_CLIENT_IP_CALLABLE = "servicedesk.lockouts.client_ip_address"
 AXES_LOCKOUT_CALLABLE = "servicedesk.lockouts.lockout_response"
 # A successful login forgets that pair's earlier typos, so they don't add up to a lock-out over the day.
@@ -205,6 +210,9 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="servicedesk@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds to wait on the mail server before giving up on a message (left unsent for the resend sweep): one that
+# never answers must not hold a worker, and never a page (e-mail goes from a task, servicedesk/notifications.py).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 
 # Security: HTTPS settings are on unless DEBUG; behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -216,8 +224,14 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of the app append to X-Forwarded-For: the client's address is read that many entries
+# from the right (servicedesk.lockouts.client_ip_address); 0 trusts the header not at all and uses REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_TLS_PROXY else 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
 
 # Strict CSP: every script and stylesheet is vendored under static/, nothing inline without a nonce.
 CONTENT_SECURITY_POLICY = {
@@ -292,8 +306,9 @@ STALE_LEAD_DAYS = env_int("STALE_LEAD_DAYS", 7)
 # Links in e-mails need the address the staff open the app at.
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 
-# The customer's side (servicedesk/public/). A feedback link on a leave-behind works for FEEDBACK_LINK_DAYS and
-# takes at most FEEDBACK_PER_LINK submissions; each link and each address is also throttled per hour.
+# The customer's side (servicedesk/public/). A feedback link on a leave-behind works for FEEDBACK_LINK_DAYS; one
+# job's link (however often printed) takes at most FEEDBACK_PER_LINK submissions, and FEEDBACK_PER_LINK_PER_HOUR an
+# hour; each address at most FEEDBACK_PER_ADDRESS_PER_HOUR. Only accepted submissions count.
 FEEDBACK_LINK_DAYS = env_int("FEEDBACK_LINK_DAYS", 90)
 FEEDBACK_PER_LINK = env_int("FEEDBACK_PER_LINK", 5)
 FEEDBACK_PER_LINK_PER_HOUR = env_int("FEEDBACK_PER_LINK_PER_HOUR", 3)
@@ -352,9 +367,15 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Paths hold signed links and errors may quote customers: servicedesk/privacy.py keeps both out of the log.
+    "filters": {"private": {"()": "servicedesk.privacy.PrivateRequestLogFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.request": {"filters": ["private"]},
+        "django.server": {"filters": ["private"]},
+    },
 }
 
 VAR_DIR.mkdir(exist_ok=True)

@@ -4,6 +4,7 @@ import pytest
 
 from servicedesk import roles
 from tests import services
+from tests.accessibility import Audit
 from tests.factories import UserFactory
 
 
@@ -25,6 +26,21 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_the_test(request):
+    """A task enqueued after commit (an e-mail) runs inside the test, so what it does is checked right there; the
+    tests marked `worker` send theirs to a real worker instead."""
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    from servicedesk.celery import app
+
+    before = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before
 
 
 @pytest.fixture(autouse=True)
@@ -107,3 +123,18 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture
+def new_context(new_context):
+    """pytest-playwright's contexts (the `context` and `page` fixtures are made from it), each page checked with
+    axe-core when it loads (tests/accessibility.py). Tests that need a second browser use this fixture too."""
+    audit = Audit()
+
+    def watched(**kwargs):
+        context = new_context(**kwargs)
+        audit.watch(context)
+        return context
+
+    yield watched
+    assert not audit.violations, audit.report()

@@ -3,6 +3,7 @@
 from django import forms
 
 from customers.models import Job
+from servicedesk import limits
 
 from ..models import Urgency
 from .models import FollowUpCall
@@ -21,16 +22,18 @@ class AttemptForm(forms.Form):
     """One attempt at the call, with the script's answers when the customer was reached (seed 002)."""
 
     outcome = forms.ChoiceField(choices=FollowUpCall.Outcome.choices, widget=forms.RadioSelect)
-    issues = forms.CharField(label="Any issues since the visit?", required=False,
+    issues = forms.CharField(max_length=limits.ACCOUNT, label="Any issues since the visit?", required=False,
                              widget=forms.Textarea(attrs={"rows": 2}))
     expectations_met = forms.ChoiceField(label="Did we meet what you expected?", choices=YES_NO, required=False)
-    anything_else = forms.CharField(label="Anything else we can do for you?", required=False,
+    anything_else = forms.CharField(max_length=limits.NOTE, label="Anything else we can do for you?", required=False,
                                     widget=forms.Textarea(attrs={"rows": 2}))
     would_refer = forms.ChoiceField(label="Would you refer us to a neighbour or friend?", choices=YES_NO,
                                     required=False)
     satisfaction = forms.TypedChoiceField(label="How satisfied are you, 1 to 5?", choices=SATISFACTION, coerce=int,
                                           required=False, empty_value=None, widget=forms.RadioSelect)
-    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        max_length=limits.NOTE, label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def clean(self):
         data = super().clean()
@@ -48,7 +51,9 @@ class AttemptForm(forms.Form):
 
 
 class CallbackFromCallForm(forms.Form):
-    problem = forms.CharField(label="Problem, in the customer's words", widget=forms.Textarea(attrs={"rows": 2}))
+    problem = forms.CharField(
+        max_length=limits.ACCOUNT, label="Problem, in the customer's words", widget=forms.Textarea(attrs={"rows": 2})
+    )
     urgency = forms.ChoiceField(choices=Urgency.choices, initial=Urgency.NORMAL)
 
 
@@ -59,7 +64,9 @@ class LeadForm(forms.Form):
 class ReferralForm(forms.Form):
     name = forms.CharField(label="Referral's name", max_length=200)
     phone = forms.CharField(label="Referral's phone", max_length=40)
-    note = forms.CharField(label="Referral note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        max_length=limits.NOTE, label="Referral note", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class FollowUpRulesForm(forms.Form):

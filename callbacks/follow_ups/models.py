@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Job
+from servicedesk import limits
+from servicedesk.audit import Via
 
 
 class FollowUpRule(models.Model):
@@ -46,6 +48,10 @@ class FollowUpCallQuerySet(models.QuerySet):
     def claimed_by(self, user, now=None):
         return self.filter(state=FollowUpCall.State.CLAIMED, claimed_by=user, claimed_until__gt=now or timezone.now())
 
+    def held_by(self, user):
+        """Claimed by `user`, lease lapsed or not: until the release sweep or someone else takes it, it is theirs."""
+        return self.filter(state=FollowUpCall.State.CLAIMED, claimed_by=user)
+
     def abandoned(self, now=None):
         return self.filter(state=FollowUpCall.State.CLAIMED, claimed_until__lte=now or timezone.now())
 
@@ -56,7 +62,7 @@ class FollowUpCallQuerySet(models.QuerySet):
 
 
 class FollowUpCall(models.Model):
-    """The post-visit call: any issues since the visit, were expectations met, referrals, a review.
+    """The post-visit call: any issues since the visit, were expectations met, anything else, referrals.
 
     One per job (the unique job is what makes the scheduling sweep safe to run twice). `next_attempt_at` is
     when it is (next) due in the queue; a claim is a lease that lapses at `claimed_until`.
@@ -89,16 +95,20 @@ class FollowUpCall(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # Since when the holder has been on it: the page tells a second CSR who is on the call and since when.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True, db_default="")
     # The script's answers (seed 002), recorded when the customer was reached.
-    issues = models.TextField("issues since the visit", blank=True, db_default="")
+    issues = models.TextField("issues since the visit", max_length=limits.ACCOUNT, blank=True, db_default="")
     expectations_met = models.BooleanField("we met what they expected", null=True, blank=True)
-    anything_else = models.TextField("anything else we can do", blank=True, db_default="")
+    anything_else = models.TextField("anything else we can do", max_length=limits.NOTE, blank=True, db_default="")
     would_refer = models.BooleanField("would refer us", null=True, blank=True)
     satisfaction = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
+    # A review asked on the call, before review requests went to every customer after every visit
+    # (customers/reviews.py, issue 18): kept for the calls of that time, which the follow-up dashboard counts.
     review_requested_at = models.DateTimeField(null=True, blank=True)
     callback = models.ForeignKey(
         "callbacks.Callback", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
@@ -141,6 +151,7 @@ class FollowUpCall(models.Model):
                          condition=Q(callback__isnull=False) | Q(lead__isnull=False)),
         ]
         constraints = [
+            *limits.text_limits("callbacks_followupcall", issues=limits.ACCOUNT, anything_else=limits.NOTE),
             models.CheckConstraint(
                 condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
                 name="follow_up_call_satisfaction_1_to_5",
@@ -148,11 +159,6 @@ class FollowUpCall(models.Model):
             models.CheckConstraint(
                 condition=~Q(state="claimed") | Q(claimed_by__isnull=False, claimed_until__isnull=False),
                 name="follow_up_call_claim_has_lease",
-            ),
-            # Never ask an unhappy customer for a review.
-            models.CheckConstraint(
-                condition=Q(review_requested_at__isnull=True) | Q(satisfaction__gte=4),
-                name="follow_up_call_review_only_when_satisfied",
             ),
         ]
 
@@ -166,9 +172,10 @@ class FollowUpCall(models.Model):
     def is_open(self):
         return self.state in self.OPEN_STATES
 
-    @property
-    def may_ask_for_review(self):
-        return self.outcome == self.Outcome.REACHED and (self.satisfaction or 0) >= 4
+    def is_held_by_other(self, user, now=None):
+        """Someone else is on this call and their lease still runs."""
+        return (self.state == self.State.CLAIMED and self.claimed_by_id != user.pk
+                and self.claimed_until > (now or timezone.now()))
 
     def is_overdue(self, now=None):
         return self.is_open and self.next_attempt_at < (now or timezone.now())
@@ -181,9 +188,10 @@ class CallAttempt(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
     outcome = models.CharField(max_length=20, choices=FollowUpCall.Outcome.choices)
-    note = models.TextField(blank=True)
+    note = models.TextField(max_length=limits.NOTE, blank=True)
 
     class Meta:
+        constraints = limits.text_limits("callbacks_callattempt", note=limits.NOTE)
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["call", "at"], name="call_attempt_call_at")]
 
@@ -198,11 +206,12 @@ class Referral(models.Model):
     referred_customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
     name = models.CharField(max_length=200)
     phone = models.CharField(max_length=40)
-    note = models.TextField(blank=True)
+    note = models.TextField(max_length=limits.NOTE, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        constraints = limits.text_limits("callbacks_referral", note=limits.NOTE)
         ordering = ["at", "pk"]
         # The follow-up dashboard counts the referrals recorded since its rollup's cutoff live.
         indexes = [models.Index(fields=["at"], name="referral_at")]
@@ -224,3 +233,29 @@ DEFAULT_FOLLOW_UP_DAYS = {
     # The callback's closure call is that conversation.
     Job.Kind.CALLBACK_REVISIT: None,
 }
+
+
+class FollowUpCallEvent(models.Model):
+    """Who had a follow-up call and when it left the queue: claimed by a CSR, released back to the queue (a lease
+    that lapsed), cancelled (and why). The attempts are their own record (CallAttempt). Never edited or deleted."""
+
+    class Action(models.TextChoices):
+        CLAIMED = "claimed", "Claimed"
+        RELEASED = "released", "Released to the queue"
+        CANCELLED = "cancelled", "Cancelled"
+
+    call = models.ForeignKey(FollowUpCall, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    at = models.DateTimeField(default=timezone.now)
+    # Nobody for what a beat sweep did.
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    via = models.CharField(max_length=10, choices=Via.choices, default=Via.PAGE)
+    note = models.TextField(max_length=limits.RECORD, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["call", "at"], name="follow_up_call_event_call_at")]
+        constraints = limits.text_limits("callbacks_followupcallevent", note=limits.RECORD)
+
+    def __str__(self):
+        return f"{self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"

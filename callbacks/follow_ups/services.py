@@ -6,24 +6,31 @@ at once get different calls, and a claim is a lease that the release sweep hands
 """
 
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
+from django.utils.formats import date_format
 
+from customers.import_notes import history_jobs
 from customers.models import Job
 from customers.phones import phone_digits
 from customers.services import customer_add_referral, customer_opt_out_of_contact
 from recommendations.models import Risk
 from recommendations.services import recommendation_raise
 from servicedesk import roles
+from servicedesk.audit import Via, setting_changes_record
 from servicedesk.bulk import insert_from_select
 
 from ..models import Callback, Urgency
 from ..services import callback_log
 from .models import DEFAULT_FOLLOW_UP_DAYS, CallAttempt, FollowUpCall, FollowUpRule, Referral
+from .trail import Action as CallAction
+from .trail import call_event_record, calls_update_recorded
 
 State = FollowUpCall.State
 Outcome = FollowUpCall.Outcome
@@ -48,10 +55,21 @@ def follow_up_rules_set(*, rules, by, now=None):
         if days is not None and not 0 <= days <= 365:
             raise ValidationError("Days after completion must be between 0 and 365, or empty for no call.")
     with transaction.atomic():
+        setting_changes_record(setting="follow_up_rules", by=by, now=now, changes=rule_changes(rules))
         for kind, days in rules.items():
             FollowUpRule.objects.update_or_create(
                 job_kind=kind, defaults={"days_after": days, "updated_by": by, "updated_at": _now(now)}
             )
+
+
+def rule_changes(rules):
+    """{job kind: (days before, days after)} as a manager reads them, for the trail."""
+    current = follow_up_rules()
+
+    def days(value):
+        return "no call" if value is None else f"{value} days after"
+
+    return {Job.Kind(kind).label: (days(current.get(kind)), days(value)) for kind, value in rules.items()}
 
 
 # --- the sweeps -----------------------------------------------------------------------------------------------------
@@ -79,7 +97,10 @@ def schedule_follow_up_calls(*, now=None):
         fallen_due = Q()
         for kind, days in rules.items():
             after = timedelta(days=days)
-            fallen_due |= Q(kind=kind, completed_at__lte=now - after, completed_at__gt=now - after - window)
+            fallen_due |= Q(kind=kind, completed_at__lte=now - after, completed_at__gt=now - after - window) & (
+                # An imported job whose call had fallen due before the import is history: the old system's call.
+                Q(external_id__isnull=True) | Q(completed_at__gt=F("created_at") - after)
+            )
         due_at = Case(
             *[When(kind=kind, then=F("completed_at") + timedelta(days=days)) for kind, days in rules.items()],
             output_field=DateTimeField(),
@@ -108,27 +129,38 @@ def schedule_follow_up_calls(*, now=None):
         )
 
 
+def import_note(plan, now):
+    """The import preview's word on follow-up calls for the history a jobs file brings in (issue 18: importing
+    history once put 116 calls in the queue, all due at once)."""
+    rules = follow_up_rules()
+    count = history_jobs(plan, now, rules.get)
+    if count:
+        return (f"{count:,} of the new jobs were completed before this import, past the day their follow-up call "
+                "would have been due: they never get a follow-up call (that call was the old system's).")
+    return None
+
+
 def cancel_calls_not_to_make(*, now=None):
     """Due calls to a customer who opted out or is marked do-not-service, or on a job with an open callback, are
-    cancelled (three UPDATEs)."""
+    cancelled (three UPDATEs), each cancellation on the call's trail."""
     now = _now(now)
     due = FollowUpCall.objects.filter(state=State.DUE)
-    opted_out = due.filter(customer__contact_opt_out=True).update(
-        state=State.CANCELLED, cancel_reason="Customer opted out of contact.", completed_at=now
-    )
-    let_go = due.filter(customer__do_not_service=True).update(
-        state=State.CANCELLED, cancel_reason="Customer is marked do-not-service.", completed_at=now
-    )
-    in_callback = due.filter(_open_callback_on_job()).update(
-        state=State.CANCELLED, cancel_reason="A callback on the job is open: that conversation is the callback's.",
-        completed_at=now,
+    cancel = partial(calls_update_recorded, action=CallAction.CANCELLED, now=now, state=State.CANCELLED,
+                     completed_at=now)
+    opted_out = cancel(due.filter(customer__contact_opt_out=True), cancel_reason="Customer opted out of contact.")
+    let_go = cancel(due.filter(customer__do_not_service=True), cancel_reason="Customer is marked do-not-service.")
+    in_callback = cancel(
+        due.filter(_open_callback_on_job()),
+        cancel_reason="A callback on the job is open: that conversation is the callback's.",
     )
     return opted_out + let_go + in_callback
 
 
 def release_abandoned_claims(*, now=None):
-    """Claims whose lease lapsed (the CSR closed the tab, went home) go back to the queue, in one UPDATE."""
-    return FollowUpCall.objects.abandoned(_now(now)).update(state=State.DUE, claimed_by=None, claimed_until=None)
+    """Claims whose lease lapsed (the CSR closed the tab, went home) go back to the queue, each recorded."""
+    return calls_update_recorded(FollowUpCall.objects.abandoned(_now(now)), action=CallAction.RELEASED, now=now,
+                                 note="The claim lapsed.", state=State.DUE, claimed_by=None, claimed_until=None,
+                                 claimed_at=None)
 
 
 # --- the queue ------------------------------------------------------------------------------------------------------
@@ -136,6 +168,22 @@ def release_abandoned_claims(*, now=None):
 
 def _lease(now):
     return now + timedelta(minutes=settings.FOLLOW_UP_CALL_CLAIM_MINUTES)
+
+
+def _one_call_at_a_time(by):
+    """Lock the CSR's own user row for the rest of the transaction: their claims then run one after another, so
+    "Next call" pressed twice at once (a double click, two tabs) finds the first press's call instead of taking a
+    second one. Other CSRs' claims do not wait on it."""
+    list(get_user_model().objects.select_for_update().filter(pk=by.pk).values_list("pk", flat=True))
+
+
+def _claim(call, by, now):
+    call.state = State.CLAIMED
+    call.claimed_by = by
+    call.claimed_at = now
+    call.claimed_until = _lease(now)
+    call.save(update_fields=["state", "claimed_by", "claimed_at", "claimed_until"])
+    call_event_record(call=call, action=CallAction.CLAIMED, by=by, now=now)
 
 
 def call_claim_next(*, by, now=None):
@@ -146,7 +194,8 @@ def call_claim_next(*, by, now=None):
     """
     now = _now(now)
     with transaction.atomic():
-        mine = FollowUpCall.objects.claimed_by(by, now).select_for_update().order_by("pk").first()
+        _one_call_at_a_time(by)
+        mine = FollowUpCall.objects.held_by(by).select_for_update().order_by("pk").first()
         if mine is not None:
             mine.claimed_until = _lease(now)
             mine.save(update_fields=["claimed_until"])
@@ -154,10 +203,47 @@ def call_claim_next(*, by, now=None):
         call = FollowUpCall.objects.in_queue(now).select_for_update(skip_locked=True).first()
         if call is None:
             return None
-        call.state = State.CLAIMED
-        call.claimed_by = by
-        call.claimed_until = _lease(now)
-        call.save(update_fields=["state", "claimed_by", "claimed_until"])
+        _claim(call, by, now)
+    return call
+
+
+def call_claim(*, call, by, now=None):
+    """Open a call from the list: `by` takes it if it is free (nobody on it, or the holder's lease lapsed).
+
+    Returns the call as it is now: held by `by`, still held by someone else (`claimed_by`, since `claimed_at`), or
+    no longer open. A CSR holds one call at a time: with another call in hand this refuses, naming that call.
+    """
+    now = _now(now)
+    with transaction.atomic():
+        _one_call_at_a_time(by)
+        call = FollowUpCall.objects.select_for_update(of=("self",)).select_related("claimed_by").get(pk=call.pk)
+        if not call.is_open or call.is_held_by_other(by, now):
+            return call
+        if call.state == State.CLAIMED and call.claimed_by_id == by.pk:
+            call.claimed_until = _lease(now)
+            call.save(update_fields=["claimed_until"])
+            return call
+        other = FollowUpCall.objects.held_by(by).exclude(pk=call.pk).select_related("customer").first()
+        if other is not None:
+            raise ValidationError(
+                f"You are on the call with {other.customer.name}: record it or hand it back before taking another."
+            )
+        _claim(call, by, now)
+    return call
+
+
+def call_release(*, call, by, now=None):
+    """`by` hands the call they hold back to the queue, untouched (they will not make it now)."""
+    with transaction.atomic():
+        call = _locked(call)
+        if call.state != State.CLAIMED or call.claimed_by_id != by.pk:
+            raise ValidationError("You are not on this call.")
+        call.state = State.DUE
+        call.claimed_by = None
+        call.claimed_until = None
+        call.claimed_at = None
+        call.save(update_fields=["state", "claimed_by", "claimed_until", "claimed_at"])
+        call_event_record(call=call, action=CallAction.RELEASED, by=by, now=now, note="Handed back to the queue.")
     return call
 
 
@@ -168,9 +254,16 @@ def _locked(call):
 def _check_may_record(call, by, now):
     if not call.is_open:
         raise ValidationError(f"This call is already {call.get_state_display().lower()}.")
-    if call.state == State.CLAIMED and call.claimed_by_id != by.pk and call.claimed_until > now:
-        name = call.claimed_by.get_full_name() or call.claimed_by.username
-        raise ValidationError(f"{name} is on this call right now.")
+    if call.is_held_by_other(by, now):
+        raise ValidationError(f"{call_holder(call)} is on this call: only the person on a call records it.")
+
+
+def call_holder(call):
+    """"Carla Reyes (since 2:05 PM)": who is on the call and since when, as the page and the refusal say it."""
+    name = call.claimed_by.get_full_name() or call.claimed_by.username
+    if call.claimed_at is None:  # claimed before the time of a claim was kept
+        return name
+    return f"{name} (since {date_format(timezone.localtime(call.claimed_at), 'g:i A')})"
 
 
 def retry_gap(attempts):
@@ -197,7 +290,8 @@ def call_record_attempt(*, call, by, outcome, note="", issues="", expectations_m
         call.outcome = outcome
         call.claimed_by = None
         call.claimed_until = None
-        fields = ["attempts", "outcome", "claimed_by", "claimed_until", "state"]
+        call.claimed_at = None
+        fields = ["attempts", "outcome", "claimed_by", "claimed_until", "claimed_at", "state"]
         if outcome in FollowUpCall.RETRY_OUTCOMES and call.attempts < settings.FOLLOW_UP_CALL_MAX_ATTEMPTS:
             call.state = State.DUE
             call.next_attempt_at = now + retry_gap(call.attempts)
@@ -216,9 +310,12 @@ def call_record_attempt(*, call, by, outcome, note="", issues="", expectations_m
             fields += ["issues", "expectations_met", "anything_else", "would_refer", "satisfaction"]
         call.save(update_fields=fields)
         if outcome == Outcome.DO_NOT_CALL:
-            customer_opt_out_of_contact(customer_id=call.customer_id, now=now)
-            FollowUpCall.objects.filter(customer=call.customer_id, state=State.DUE).exclude(pk=call.pk).update(
-                state=State.CANCELLED, cancel_reason="Customer asked not to be called.", completed_at=now
+            customer_opt_out_of_contact(customer_id=call.customer_id, by=by, now=now,
+                                        note=f"Asked on follow-up call #{call.pk}.")
+            calls_update_recorded(
+                FollowUpCall.objects.filter(customer=call.customer_id, state=State.DUE).exclude(pk=call.pk),
+                action=CallAction.CANCELLED, by=by, via=Via.PAGE, now=now,
+                state=State.CANCELLED, cancel_reason="Customer asked not to be called.", completed_at=now,
             )
     return call
 
@@ -283,15 +380,3 @@ def call_record_referral(*, call, by, name, phone, note="", now=None):
         )
         return Referral.objects.create(call=call, referred_customer=customer, name=name[:200], phone=phone[:40],
                                        note=note, by=by, at=now)
-
-
-def call_request_review(*, call, by, now=None):
-    """Ask for an online review, only of a satisfied customer (4 or 5): never of an unhappy one."""
-    with transaction.atomic():
-        call = _reached(call)
-        if not call.may_ask_for_review:
-            raise ValidationError("A review is asked only of a satisfied customer (4 or 5 out of 5).")
-        if call.review_requested_at is None:
-            call.review_requested_at = _now(now)
-            call.save(update_fields=["review_requested_at"])
-    return call

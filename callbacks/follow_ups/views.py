@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from recommendations.models import Recommendation
 from servicedesk import roles
+from servicedesk.audit import setting_changes
 from servicedesk.forms import add_errors
 
 from . import services
@@ -24,7 +25,8 @@ SCRIPT = [
     "Is there anything else we can do for you?",
     "Would you refer us to a neighbour or friend? It is a way to help grow our family with other great "
     "customers like you.",
-    "May we ask you for a review?",
+    # No review question: the review link goes to every customer after every visit (customers/reviews.py), and
+    # asking on the call, after hearing how it went, is where review gating starts.
 ]
 
 
@@ -55,13 +57,19 @@ def call_next(request):
 
 def _call_context(request, call, **forms):
     now = timezone.now()
+    is_mine = call.state == FollowUpCall.State.CLAIMED and call.claimed_by_id == request.user.pk
+    held_by_other = call.is_held_by_other(request.user, now)
+    # The script and the form are for the CSR on the call (or one whose posted form is shown again with its
+    # errors); on a call nobody is on, the page offers to take it, so two people never fill it in at once.
+    working = call.is_open and not held_by_other and (is_mine or "attempt_form" in forms)
     context = {
         "call": call,
         "now": now,
         "script": SCRIPT,
-        "is_mine": call.state == FollowUpCall.State.CLAIMED and call.claimed_by_id == request.user.pk,
-        "held_by_other": (call.state == FollowUpCall.State.CLAIMED and call.claimed_by_id != request.user.pk
-                          and call.claimed_until > now),
+        "is_mine": is_mine,
+        "held_by_other": held_by_other,
+        "working": working,
+        "is_free": call.is_open and not held_by_other and not working,
         "attempts": call.call_attempts.select_related("by"),
         "referrals": call.referrals.select_related("referred_customer"),
         "recommendations": Recommendation.objects.open().for_site(call.job.site_id).select_related("equipment"),
@@ -83,6 +91,32 @@ def call_detail(request, pk):
 
 @roles.role_required(*roles.OFFICE)
 @require_POST
+def call_claim(request, pk):
+    """Opening a call from the list takes it when nobody is on it; when someone is, their call page says who."""
+    call = _get_call_for_user(request, pk)
+    try:
+        services.call_claim(call=call, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("callbacks:calls")
+    return redirect(call)
+
+
+@roles.role_required(*roles.OFFICE)
+@require_POST
+def call_release(request, pk):
+    call = _get_call_for_user(request, pk)
+    try:
+        services.call_release(call=call, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(call)
+    messages.info(request, f"The call with {call.customer.name} is back in the queue.")
+    return redirect("callbacks:calls")
+
+
+@roles.role_required(*roles.OFFICE)
+@require_POST
 def call_record_attempt(request, pk):
     call = _get_call_for_user(request, pk)
     form = AttemptForm(request.POST)
@@ -91,6 +125,11 @@ def call_record_attempt(request, pk):
             call = services.call_record_attempt(call=call, by=request.user, **form.service_arguments())
         except ValidationError as exc:
             add_errors(form, exc)
+            if not hasattr(exc, "error_dict"):
+                # Refused as a whole (someone else is on it, or it is finished): said at the top, over the call
+                # as it is now, since the form is not shown to anyone but the CSR on the call.
+                messages.error(request, "Nothing was recorded: " + " ".join(exc.messages))
+                call = _get_call_for_user(request, pk)
         else:
             if call.state == FollowUpCall.State.DUE:
                 when = timezone.localtime(call.next_attempt_at)
@@ -156,17 +195,6 @@ def call_record_referral(request, pk):
 
 
 @roles.role_required(*roles.OFFICE)
-@require_POST
-def call_request_review(request, pk):
-    def review(call, data):
-        services.call_request_review(call=call, by=request.user)
-        messages.success(request, "Review request recorded.")
-        return redirect(call)
-
-    return _one_click(request, pk, None, "", review)
-
-
-@roles.role_required(*roles.OFFICE)
 def follow_up_rules(request):
     rules = services.follow_up_rules()
     form = FollowUpRulesForm(request.POST or None, rules=rules)
@@ -182,4 +210,5 @@ def follow_up_rules(request):
             else:
                 messages.success(request, "Follow-up call rules saved. Calls already scheduled keep their time.")
                 return redirect("callbacks:call_rules")
-    return render(request, "follow_ups/call_rules.html", {"form": form, "can_edit": can_edit})
+    return render(request, "follow_ups/call_rules.html", {"form": form, "can_edit": can_edit,
+                                                         "changes": setting_changes("follow_up_rules")})

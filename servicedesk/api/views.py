@@ -18,6 +18,7 @@ from customers.importing import ImportRejected
 from customers.models import Customer, Equipment, Job, Site
 from customers.upserts import apply_records
 from recommendations.models import Recommendation
+from servicedesk.audit import Via
 from servicedesk.integrations.models import ApiToken
 from servicedesk.integrations.services import callback_log_from_integration
 
@@ -46,6 +47,12 @@ ErrorsSerializer = inline_serializer("Errors", {
         "message": serializers.CharField(),
     })),
 })
+
+
+def _person(request):
+    """Who the trail names for a write: the manager of a session; nobody for an integration's token (the trail says
+    the API)."""
+    return request.user if isinstance(request.user, get_user_model()) else None
 
 
 def errors_response(errors):
@@ -89,7 +96,7 @@ class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                             status=status.HTTP_400_BAD_REQUEST)
         record = {"external_id": external_id, **{key: value for key, value in record.items() if key != "external_id"}}
         try:
-            plan = apply_records(kind=self.kind, records=[record])
+            plan = apply_records(kind=self.kind, records=[record], by=_person(request), via=Via.API)
         except ImportRejected as rejected:
             return errors_response(rejected.errors)
         instance = self.get_queryset().get(external_id=external_id)
@@ -108,7 +115,7 @@ class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                                          "message": f"At most {BULK_MAX:,} records per request."}]},
                             status=status.HTTP_400_BAD_REQUEST)
         try:
-            plan = apply_records(kind=self.kind, records=records)
+            plan = apply_records(kind=self.kind, records=records, by=_person(request), via=Via.API)
         except ImportRejected as rejected:
             return errors_response(rejected.errors)
         return Response({"counts": plan.counts})

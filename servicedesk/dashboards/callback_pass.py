@@ -26,10 +26,11 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    IntegerField,
     Q,
     When,
 )
-from django.db.models.functions import Cast, TruncWeek
+from django.db.models.functions import Cast, Coalesce, TruncWeek
 
 from callbacks.models import STATE_ORDER, Callback, RecoveryStep
 from customers.models import Job
@@ -77,7 +78,11 @@ def _columns(now, *, steps, revisit):
     }
     if revisit:
         columns["c_fixer"] = F("revisit_lead_id")
-        columns["c_no_charge"] = _flag(Q(revisit_no_charge=True))
+        # Every no-charge revisit: the current one's and a reopened callback's earlier ones.
+        columns["c_no_charge"] = ExpressionWrapper(
+            Coalesce("earlier_no_charge_revisits", 0) + Case(When(revisit_no_charge=True, then=1), default=0),
+            output_field=IntegerField(),
+        )
     if not steps:
         return columns
     # The steps done, kept on the callback as a bit mask (Callback.steps_done): a look-up per callback into the
@@ -111,7 +116,7 @@ def _measures():
         "to_resolve_total": f"SUM(s.c_to_resolve) FILTER (WHERE {counted})",
         "labour_hours": f"SUM(s.c_labour) FILTER (WHERE {counted})",
         "parts_cost": f"SUM(s.c_parts) FILTER (WHERE {counted})",
-        "no_charge_visits": f"COUNT(*) FILTER (WHERE {counted} AND s.c_no_charge)",
+        "no_charge_visits": f"COALESCE(SUM(s.c_no_charge) FILTER (WHERE {counted}), 0)",
         "fixed": f"COUNT(*) FILTER (WHERE {counted} AND s.c_resolved)",
         "closed": f"COUNT(*) FILTER (WHERE {counted} AND s.c_closed)",
     }

@@ -152,7 +152,7 @@ class FollowUpDashboard(Panels):
             {"what": "Interest in more work, passed on as leads", "n": totals["leads"]},
             {"what": "Customers who would refer us", "n": totals["would_refer"]},
             {"what": "Referrals recorded (new customers)", "n": totals["referrals"]},
-            {"what": "Reviews asked (satisfied customers only)", "n": totals["reviews"]},
+            {"what": "Reviews asked on the call (before every customer got the link)", "n": totals["reviews"]},
         ]
         for row in rows:
             row["share"] = rate(row["n"], reached)

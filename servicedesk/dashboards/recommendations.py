@@ -20,7 +20,8 @@ _STATE_COUNTS = dict.fromkeys(State.values, 0)
 
 
 class RecommendationDashboard(Panels):
-    TABLES = ("funnel", "by_risk", "by_technician", "age_of_open", "never_discussed", "failures", "stale_leads")
+    TABLES = ("funnel", "by_risk", "by_technician", "age_of_open", "never_discussed", "failures", "failure_list",
+              "stale_leads")
 
     def __init__(self, scope, today=None):
         self.scope = scope
@@ -213,6 +214,38 @@ class RecommendationDashboard(Panels):
         return Table("failures", "Failures while open (in the range)", columns, rows,
                      chart=Chart("bar", "risk", ["n"], axis="Failures"),
                      note="The outcome to drive to zero: the equipment failed while the recommendation was waiting.")
+
+    def failure_list(self):
+        """Each failure in the range, with the visits the warning had to be raised again before it (seed 001)."""
+        failures = (
+            self._filtered(Recommendation.objects.failed_while_open())
+            .filter(state_changed_at__gte=self.scope.start, state_changed_at__lt=self.scope.end)
+            .select_related("equipment", "customer")
+            .with_visits_until_failure()
+            .order_by("-state_changed_at", "-pk")
+        )
+        labels = dict(Risk.choices)
+        rows = [
+            {"equipment": str(failure.equipment) if failure.equipment else "(no equipment named)",
+             "equipment_url": failure.get_absolute_url(), "what": failure.what, "customer": failure.customer.name,
+             "risk": labels[failure.risk], "raised": timezone.localtime(failure.created_at).date(),
+             "failed": timezone.localtime(failure.state_changed_at).date(),
+             "visits": failure.visits_since_raised, "discussed": failure.visits_discussed}
+            for failure in failures
+        ]
+        columns = [
+            Column("equipment", "Equipment", "text"),
+            Column("what", "Recommendation", "text"),
+            Column("customer", "Customer", "text"),
+            Column("risk", "Risk", "text"),
+            Column("raised", "Raised on", "date"),
+            Column("failed", "Failed on", "date"),
+            Column("visits", "Visits since raised"),
+            Column("discussed", "Of them, discussed"),
+        ]
+        return Table("failure_list", "Each failure while open (in the range)", columns, rows,
+                     note="Visits since raised: completed visits at the site after the one that raised it, up to the "
+                          "failure. Discussed: those on which it was raised with the customer.")
 
     def stale_leads(self):
         owners = {}

@@ -6,19 +6,21 @@ comes from the middleware, as for every page. A bad or expired link gets a frien
 never says which job it was for.
 """
 
+from datetime import timedelta
 from functools import wraps
 
 import segno
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.db.models import Case, IntegerField, When
+from django.db.models import Case, IntegerField, Subquery, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.views.decorators.csrf import csrf_exempt
 
-from customers.models import CompanySettings, Customer, Feedback, Job
+from customers.models import CompanySettings, Customer, Feedback, Job, ReviewRequestSettings
 from customers.services import customer_unsubscribe
 from recommendations.models import RISK_ORDER, Recommendation
 from servicedesk import roles
@@ -92,29 +94,35 @@ def feedback(request, token):
     job, problem = _job_for_token(token)
     if job is None:
         return _link_problem(request, expired=problem == "expired", status=410 if problem == "expired" else 404)
-    digest = token_digest(token)
-    if Feedback.objects.filter(job=job).for_token(digest).count() >= settings.FEEDBACK_PER_LINK:
+    # The caps are per job, not per printed link: each print of the leave-behind mints a new token.
+    if Feedback.objects.filter(job=job).count() >= settings.FEEDBACK_PER_LINK:
         return _link_problem(request, used_up=True, status=429)
     form = FeedbackForm(request.POST or None)
     if request.method == "POST":
         ip_hash = _ip_hash(request)
-        allowed = throttle.hit("feedback-link", digest, limit=settings.FEEDBACK_PER_LINK_PER_HOUR) and throttle.hit(
-            "feedback-address", ip_hash, limit=settings.FEEDBACK_PER_ADDRESS_PER_HOUR
-        )
-        if not allowed:
+        last_hour = Feedback.objects.filter(created_at__gte=timezone.now() - timedelta(seconds=throttle.WINDOW_SECONDS))
+        # Only accepted posts count: a customer's empty or mistyped post must not use up the hour.
+        limits = [
+            ("feedback-job", job.pk, settings.FEEDBACK_PER_LINK_PER_HOUR, lambda: last_hour.filter(job=job).count()),
+            ("feedback-address", ip_hash, settings.FEEDBACK_PER_ADDRESS_PER_HOUR,
+             lambda: last_hour.filter(ip_hash=ip_hash).count()),
+        ]
+        if any(throttle.exhausted(scope, ident, limit=limit, fallback=count) for scope, ident, limit, count in limits):
             return _link_problem(request, used_up=True, status=429)
         if form.is_valid():
             data = form.cleaned_data
             try:
                 feedback_submit(
                     job=job, kind=data["kind"], text=data["text"], rating=data["rating"],
-                    wants_call_back=data["wants_call_back"], ip_hash=ip_hash, token_digest=digest,
+                    wants_call_back=data["wants_call_back"], ip_hash=ip_hash, token_digest=token_digest(token),
                 )
             except ValidationError as error:
                 errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
                 for field, messages in errors.items():
                     form.add_error(field if field in form.fields else None, messages)
             else:
+                for scope, ident, _limit, _count in limits:
+                    throttle.record(scope, ident)
                 return redirect(f"{reverse('public:feedback_thanks', args=[token])}?about={data['kind']}")
     technician = job.lead_technician.first_name if job.lead_technician else ""
     context = {**_company_context(), "form": form, "job": job, "technician": technician}
@@ -143,6 +151,7 @@ def unsubscribe(request, token):
         return _link_problem(request)
     done = False
     if request.method == "POST":
+        # No fallback: with the cache down an unsubscribe goes through; it only ever does what the customer asked.
         if not throttle.hit("unsubscribe-address", _ip_hash(request), limit=settings.FEEDBACK_PER_ADDRESS_PER_HOUR):
             return _link_problem(request, used_up=True, status=429)
         customer_unsubscribe(customer=customer)
@@ -162,7 +171,10 @@ def _by_risk():
 def leave_behind(request, pk):
     """One printed page that goes with the invoice (seed 002): who we are, what to expect, what we did and saw,
     and where to tell us how it went."""
-    jobs = Job.objects.visible_to(request.user).with_related().prefetch_related("helpers")
+    jobs = Job.objects.visible_to(request.user).with_related().prefetch_related("helpers").annotate(
+        # Read with the job: the page's query count stays what it was.
+        review_url=Subquery(ReviewRequestSettings.objects.filter(pk=1).values("review_url")[:1]),
+    )
     job = get_object_or_404(jobs, pk=pk)
     recommendations = (
         Recommendation.objects.open().filter(site=job.site_id).select_related("equipment").order_by(_by_risk(), "pk")
@@ -177,5 +189,7 @@ def leave_behind(request, pk):
         "qr_data_uri": qr.svg_data_uri(scale=3, border=2, dark="#000"),
         "settings_phone": settings.COMPANY_PHONE,
         "link_days": settings.FEEDBACK_LINK_DAYS,
+        # The same link for every customer, whatever the visit was like (seed 002; never gated on a rating).
+        "review_url": job.review_url,
     }
     return render(request, "public/leave_behind.html", context)

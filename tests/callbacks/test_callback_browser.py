@@ -1,14 +1,18 @@
 """A callback from the phone call to the confirmed close, through the real pages in Chromium."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from callbacks.models import Callback
 from servicedesk import roles
-from tests.callbacks.factories import CompletedJobFactory
-from tests.factories import UserFactory
+from tests.accessibility import serious_violations
+from tests.callbacks.factories import CallbackFactory, CompletedJobFactory
+from tests.factories import CustomerFactory, JobFactory, SiteFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -77,3 +81,52 @@ def test_csr_logs_a_callback_from_a_phone_number_and_closes_it_after_the_fix(pag
     assert callback.revisit_job.lead_technician.username == "fiona"
     assert callback.training_items.get().technician == original_tech
     assert problems == []
+
+
+def test_csr_finds_the_invoiced_job_and_any_older_job_of_the_customer(page, live_server):
+    UserFactory(username="csr", first_name="Carla", last_name="Reyes", role=roles.CSR)
+    customer = CustomerFactory(name="Grace Hopper")
+    home, rental = SiteFactory(customer=customer, street="12 Oak Avenue"), SiteFactory(customer=customer)
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    invoiced = JobFactory(site=home, completed=True, invoice_number="A-7731", scheduled_start=now - timedelta(days=200))
+    igniter = JobFactory(site=home, completed=True, summary="Replaced the igniter",
+                         scheduled_start=now - timedelta(days=300))
+    for days_ago in range(10, 22):
+        JobFactory(site=home, completed=True, scheduled_start=now - timedelta(days=days_ago))
+    JobFactory(site=rental, completed=True, scheduled_start=now - timedelta(days=1))  # the latest of all
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: "Content Security Policy" in message.text and problems.append(message.text))
+    _log_in(page, live_server, "csr")
+
+    # The caller reads the invoice number: that job is chosen, not the latest one at her other address.
+    page.goto(f"{live_server.url}/callbacks/new/")
+    page.get_by_label("Phone (any format), name, address or invoice #").fill("a-7731")
+    page.get_by_role("link", name=re.compile("Grace Hopper")).click()
+    expect(page.get_by_role("radio", name=re.compile("#A-7731"))).to_be_checked()
+
+    # She then remembers an older visit: the CSR finds it among all of her jobs, as she types.
+    expect(page.get_by_role("radio", name=re.compile(f"#{igniter.invoice_number}"))).to_have_count(0)
+    page.get_by_label(re.compile("Search all of the customer's 15 jobs")).fill("igniter")
+    expect(page.get_by_text("1 of 15 jobs match")).to_be_visible()
+    page.get_by_role("radio", name=re.compile(f"#{igniter.invoice_number}")).check()
+    page.get_by_label("Problem, in the customer's words").fill("No spark again.")
+    page.get_by_role("button", name="Log callback").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Callback #")
+    assert Callback.objects.get().job == igniter != invoiced
+    assert problems == []
+
+
+def test_overdue_callbacks_links_keep_their_contrast_on_today_callbacks_and_my_callbacks(page, live_server):
+    csr = UserFactory(username="csr", first_name="Carla", last_name="Reyes", role=roles.CSR)
+    logged = timezone.now() - timedelta(hours=30)  # normal urgency: first contact was due 6 hours ago
+    overdue = CallbackFactory(logged_by=csr, logged_at=logged, job__equipment__site__customer__name="Grace Hopper")
+
+    _log_in(page, live_server, "csr")
+    for path in ("/", reverse("callbacks:list"), reverse("callbacks:mine")):
+        page.goto(f"{live_server.url}{path}")
+        link = page.get_by_role("link", name=f"#{overdue.pk}", exact=True)
+        expect(link).to_be_visible()
+        assert "table-danger" in link.locator("xpath=ancestor::tr").get_attribute("class")
+        assert serious_violations(page) == [], path

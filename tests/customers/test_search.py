@@ -44,3 +44,14 @@ def test_empty_search_returns_everyone():
     CustomerFactory.create_batch(3)
 
     assert Customer.objects.search("  ").count() == 3
+
+
+def test_name_and_address_search_ignores_accents_and_case():
+    jose = CustomerFactory(name="José Núñez")
+    SiteFactory(customer=jose, street="14 Calle Peña")
+    CustomerFactory(name="Joseph Nunn")
+
+    assert list(Customer.objects.search("nunez")) == [jose]
+    assert list(Customer.objects.search("NÚÑEZ")) == [jose]
+    assert list(Customer.objects.search("calle pena")) == [jose]
+    assert list(Customer.objects.search("ÑE")) == [jose]  # too short for a trigram: the other branch, same rule

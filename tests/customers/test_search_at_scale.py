@@ -112,3 +112,19 @@ def test_customer_list_shows_the_exact_count_under_the_cap(client_for, csr):
     response = client_for(csr).get(reverse("customers:list"), {"q": "lovelace"})
 
     assert "3 customers matching" in response.content.decode()
+
+
+@pytest.mark.parametrize("index, typed", [("customer_name_trgm", "nunez"), ("site_street_trgm", "calle pena")])
+def test_accent_free_name_and_street_search_is_served_by_the_trigram_indexes(index, typed):
+    jose = CustomerFactory(name="José Núñez")
+    SiteFactory(customer=jose, street="14 Calle Peña")
+    query = Customer.objects.search(typed)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a handful of rows: the planner would rather read them all
+        sql, params = query.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert index in plan, plan
+    assert list(query) == [jose]

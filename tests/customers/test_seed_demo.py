@@ -254,3 +254,21 @@ def test_admin_job_list_filters_by_technician_and_opens_the_edit_pages(admin_cli
     assert admin_client_.get(reverse("admin:customers_job_change", args=[job.pk])).status_code == 200
     assert admin_client_.get(reverse("admin:customers_customer_change", args=[job.customer.pk])).status_code == 200
     assert admin_client_.get(reverse("admin:customers_site_change", args=[job.site.pk])).status_code == 200
+
+
+def test_in_production_the_demo_company_is_refused_and_creates_no_login(settings):
+    settings.DJANGO_ENV = "production"
+
+    with pytest.raises(CommandError, match="Refusing to load the demo company with DJANGO_ENV=production") as refused:
+        call_command("seed_demo", "--scale", "100", verbosity=0)
+
+    assert "--create-guessable-logins-in-production" in str(refused.value)
+    assert not User.objects.exists() and not Job.objects.exists()
+
+
+def test_in_production_the_flag_that_says_what_it_does_loads_it(settings):
+    settings.DJANGO_ENV = "production"
+
+    call_command("seed_demo", "--scale", "100", "--create-guessable-logins-in-production", verbosity=0)
+
+    assert User.objects.filter(username="csr").exists()

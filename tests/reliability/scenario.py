@@ -14,6 +14,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from callbacks.models import FollowUpCall
+from customers.models import ReviewRequest, ReviewRequestSettings
+from customers.reviews import send_review_requests
 from recommendations.models import CustomerReminder, Recommendation, Risk
 from recommendations.services import recommendation_count_later_visits
 from servicedesk import roles
@@ -50,6 +52,9 @@ def measure(outbox=None):
         "follow-up rollup rows": FollowUpRollup.objects.count(),
         "callback rollup rows": CallbackRollup.objects.count(),
         "later visits counted": Recommendation.objects.aggregate(n=Sum("later_visits"))["n"] or 0,
+        "review requests": ReviewRequest.objects.count(),
+        "asked review requests": ReviewRequest.objects.filter(skipped="").count(),
+        "e-mailed review requests": ReviewRequest.objects.exclude(emailed_at=None).count(),
         "e-mails": len(mail.outbox if outbox is None else outbox),
     }
 
@@ -94,20 +99,29 @@ def everything_due():
     reminded = RecommendationFactory(site=SiteFactory(customer=CustomerFactory(reminders_opt_in=True)))
     CustomerReminder.objects.create(recommendation=reminded, customer=reminded.customer, number=1,
                                     sent_at=now - timedelta(minutes=30))
+    # Every visit completed in the last two weeks (the ones above) has its review request due; two customers with
+    # one visit each, booked before, are asked; the five service calls' customer once (the rest in the cooldown).
+    ReviewRequestSettings.objects.create(pk=1, review_url="https://example.com/review")
     # An escalation made while the mail server was down: in the inbox, its e-mail still to send.
     Notification.objects.create(recipient=managers[0], kind=Kind.ESCALATION, text="Callback overdue twice",
                                 key="scenario:unsent", created_at=now - timedelta(minutes=30))
 
+    asked = _after_one_run(send_review_requests, "asked review requests")
     return {
         "servicedesk.tasks.record_heartbeat": {"heartbeats": 1},
         "callbacks.tasks.schedule_follow_up_calls": {"follow-up calls": 5},
         "callbacks.tasks.release_abandoned_claims": {"claimed calls": -4},
-        "callbacks.tasks.remind_callback_owners": {"reminder notifications": 3, "e-mails": 3},
+        # Several items for one person in one run: one e-mail (a digest) per person, never one each.
+        "callbacks.tasks.remind_callback_owners": {"reminder notifications": 3, "e-mails": 1},
         "callbacks.tasks.escalate_twice_overdue_callbacks": {"escalation notifications": 3 * len(managers),
-                                                             "e-mails": 3 * len(managers)},
-        "recommendations.tasks.remind_follow_ups_due": {"reminder notifications": 3, "e-mails": 3},
-        "recommendations.tasks.escalate_stale_leads": {"escalation notifications": 3 * len(managers),
-                                                       "e-mails": 3 * len(managers)},
+                                                             "e-mails": len(managers)},
+        # The recommendation sweeps write the digest itself: one notification per person per run.
+        "recommendations.tasks.remind_follow_ups_due": {"reminder notifications": 1, "e-mails": 1},
+        "recommendations.tasks.escalate_stale_leads": {"escalation notifications": len(managers),
+                                                       "e-mails": len(managers)},
+        "customers.tasks.send_review_requests": {
+            "review requests": _after_one_run(send_review_requests, "review requests"),
+            "asked review requests": asked, "e-mailed review requests": asked, "e-mails": asked},
         "recommendations.tasks.send_recommendation_reminders": {"customer reminders": 4,
                                                                 "e-mailed customer reminders": 4, "e-mails": 2},
         "recommendations.tasks.resend_unsent_reminder_emails": {"e-mailed customer reminders": 1, "e-mails": 1},

@@ -16,14 +16,16 @@ from callbacks.models import (
     CallbackEvent,
     CustomerContact,
     FollowUpCall,
+    FollowUpCallEvent,
     HandOff,
     RecoveryStep,
     Referral,
     TrainingItem,
 )
-from customers.models import AbusiveCall, DoNotServiceDecision
+from customers.models import AbusiveCall, ConsentEvent, DoNotServiceDecision, JobEvent
 from recommendations.models import Discussion, Recommendation, RecommendationEvent
 from servicedesk import roles
+from servicedesk.models import SettingChange
 from tests.callbacks.factories import CompletedJobFactory
 from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
 from tests.factories import UserFactory
@@ -39,6 +41,7 @@ AUDIT_MODELS = [
     FollowUpCall, CallAttempt, Referral,
     Recommendation, RecommendationEvent, Discussion,
     DoNotServiceDecision, AbusiveCall,
+    JobEvent, ConsentEvent, FollowUpCallEvent, SettingChange,
 ]
 State = Callback.State
 Action = CallbackEvent.Action

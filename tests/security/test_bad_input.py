@@ -75,7 +75,9 @@ def _fields(form_class, prefix=None):
 ACTION_FIELDS = {
     "customers:reminders_set": ["opt_in"],
     "customers:abusive_call": _fields(customer_forms.AbusiveCallForm),
-    "customers:do_not_service_propose": _fields(customer_forms.ProposeForm),
+    "customers:do_not_service_propose": [*_fields(customer_forms.ProposeForm),
+                                         *_fields(customer_forms.AttemptForm, "attempt-0")],
+    "customers:do_not_service_booked_job": ["keep", *_fields(customer_forms.BookedJobForm)],
     "customers:do_not_service_decide": ["approve", *_fields(customer_forms.DecisionForm)],
     "customers:do_not_service_lift": _fields(customer_forms.LiftForm),
     "customers:import_confirm": _fields(customer_forms.ImportConfirmForm),
@@ -98,8 +100,8 @@ ACTION_FIELDS = {
     "integrations:token_issue": ["label", "scope"],
 }
 # Buttons with no input: only "never a server error" applies (what they answer is the URL matrix's business).
-NO_INPUT = {"logout", "callbacks:call_next", "callbacks:call_review", "notifications_read", "notification_open",
-            "public:unsubscribe", "callbacks:take", "integrations:token_revoke"}
+NO_INPUT = {"logout", "callbacks:call_next", "callbacks:call_claim", "callbacks:call_release", "notifications_read",
+            "notification_open", "public:unsubscribe", "callbacks:take", "integrations:token_revoke"}
 # Who posts each form: the role that uses it at work; the office for the rest; no one logged in for public pages.
 POSTED_BY = {
     "recommendations:complete_job": "technician",

@@ -42,6 +42,7 @@ def kwargs_for(world, name):
         "customers:do_not_service_propose": {"pk": w.customer.pk},
         "customers:do_not_service_decide": {"pk": w.customer.pk, "decision_pk": w.decision.pk},
         "customers:do_not_service_lift": {"pk": w.customer.pk},
+        "customers:do_not_service_booked_job": {"pk": w.customer.pk, "job_pk": w.job.pk},
         "customers:job_detail": {"pk": w.job.pk},
         "customers:import_example": {"kind": "customers"},
         "callbacks:training_done": {"pk": w.callback.pk, "item_pk": w.training_item.pk},

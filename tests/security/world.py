@@ -79,7 +79,10 @@ def build_world():
         recipient=tech, text="Callback revisit for you", url=callback.get_absolute_url()
     )
     decision = customer_services.do_not_service_propose(
-        customer=customer, by=csr, reasons="Threatened the technician.", attempts="Three calls, one letter."
+        customer=customer, by=csr, reasons="Threatened the technician.", attempts=[
+            {"attempted_on": timezone.localdate(), "channel": "phone", "what_happened": "Manager called; hung up."},
+            {"attempted_on": timezone.localdate(), "channel": "letter", "what_happened": "Wrote to offer a meeting."},
+        ],
     )
     # The dispatch system's ids, by which the API addresses them.
     Customer.objects.filter(pk=customer.pk).update(external_id="C-1")

@@ -1,5 +1,8 @@
 """Notifications: the inbox, mark read, e-mail by each user's preferences, and delivery through a real SMTP server."""
 
+import email
+import email.policy
+import re
 import socket
 from datetime import timedelta
 
@@ -145,6 +148,7 @@ def smtp_server(settings):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     inbox = _Inbox()
+    inbox.port = port
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -202,3 +206,80 @@ def test_an_address_the_server_refuses_for_now_is_e_mailed_later_and_the_others_
 
     assert [envelope.rcpt_tos for envelope in smtp_server.envelopes] == [[manager.email], [csr.email]]
     assert not Notification.objects.filter(emailed_at=None).exists()
+
+
+# --- issue 18, point 10: e-mail outside the request, single-line subjects, a timeout --------------------------------
+
+
+def test_a_line_break_in_a_notification_still_e_mails_it_with_a_one_line_subject(
+    manager, smtp_server, django_capture_on_commit_callbacks
+):
+    # A customer name with a newline (accepted by the import), a two-line question from the public page.
+    text = "New question from Ann\nSmith on the feedback page:\r\nIs the warranty\ntransferable?"
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        notify(users=[manager], text=text, email=True)
+
+    [envelope] = smtp_server.envelopes
+    subject = email.message_from_bytes(envelope.content, policy=email.policy.default)["Subject"]
+    assert subject == "[servicedesk] New question from Ann Smith on the feedback page: Is the warranty transferable?"
+    assert Notification.objects.get().emailed_at is not None
+
+
+def test_a_mail_server_that_never_answers_leaves_the_e_mail_unsent_for_the_resend_sweep(
+    manager, smtp_server, settings, django_capture_on_commit_callbacks
+):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # takes the connection, never says a word
+    settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = silent.getsockname()[1], 1
+    try:
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            notify(users=[manager], text="Escalation: callback overdue twice", email=True)
+    finally:
+        silent.close()
+
+    assert Notification.objects.get().emailed_at is None
+    settings.EMAIL_PORT = smtp_server.port
+    resend_unsent_emails(now=timezone.now() + RESEND_AFTER)
+    assert [envelope.rcpt_tos for envelope in smtp_server.envelopes] == [[manager.email]]
+
+
+def test_a_message_that_cannot_be_written_is_left_unsent_and_the_others_go(csr, manager):
+    manager.email = "manager@example.com\nBcc: everyone@example.com"  # stored by an old import, say
+    manager.save()
+    ids = [Notification.objects.create(recipient=user, kind=Kind.ESCALATION, text="Escalation").pk
+           for user in (csr, manager)]
+
+    assert send_emails(ids) == 1
+
+    assert [message.to for message in mail.outbox] == [[csr.email]]
+    assert Notification.objects.get(recipient=manager).emailed_at is None
+
+
+def test_several_notifications_for_one_person_in_one_batch_are_one_e_mail(csr, django_capture_on_commit_callbacks):
+    for _ in range(3):
+        _overdue_callback(csr)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.remind_callback_owners()
+
+    assert Notification.objects.filter(recipient=csr).count() == 3
+    [message] = mail.outbox
+    assert message.subject.startswith("[servicedesk] 3 new notifications")
+    assert message.body.count("overdue") == 3
+    assert "http://localhost:8000/notifications/" in message.body
+
+
+def test_the_inbox_groups_one_sweep_runs_notifications_for_a_person_as_one_entry(client_for, csr):
+    for _ in range(3):
+        _overdue_callback(csr)
+    reminders.remind_callback_owners()
+    Notification.objects.create(recipient=csr, kind=Kind.ASSIGNMENT, text="Callback #9 handed to you")
+
+    page = client_for(csr).get(reverse("notifications")).content.decode()
+
+    assert page.count('class="list-group-item notification-group"') == 1
+    assert "3 notifications: Overdue: callback #" in page and "and 2 more" in page
+    assert page.count("Callback #9 handed to you") == 1
+    # Each one still opens on its own from inside the group.
+    assert len(re.findall(r'action="/notifications/\d+/', page)) == 4

@@ -241,9 +241,9 @@ def test_one_link_is_throttled_per_hour_and_used_up_after_its_limit(client, sett
     assert client.post(url, complaint()).status_code == 429  # the link took its 3 and is used up for good
     assert client.get(url).status_code == 429
     assert Feedback.objects.count() == 3
-    # A link printed again the next day is a new link, and works.
+    # A link printed again the next day is a new token for the same job: the job's submissions are used up.
     with mock.patch("django.core.signing.time.time", return_value=signing.time.time() + 86400):
-        assert client.post(feedback_url(job), complaint()).status_code == 302
+        assert client.post(feedback_url(job), complaint()).status_code == 429
 
 
 def test_one_address_is_throttled_across_links(client, settings):

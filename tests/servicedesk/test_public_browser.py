@@ -23,7 +23,7 @@ def _serious(results):
 
 
 def test_a_customer_files_a_complaint_from_the_leave_behind_and_a_csr_sees_the_callback(
-    page, browser, live_server, settings
+    page, new_context, live_server, settings
 ):
     settings.SITE_URL = live_server.url
     UserFactory(username="csr", first_name="Carla", last_name="Reyes", role=roles.CSR)
@@ -45,7 +45,7 @@ def test_a_customer_files_a_complaint_from_the_leave_behind_and_a_csr_sees_the_c
     leave_behind_axe = _serious(Axe().run(page))
     link = page.locator(".feedback-link").inner_text().strip()
 
-    customer = browser.new_context(**PHONE)  # a fresh context: no session, no cookies
+    customer = new_context(**PHONE)  # a fresh context: no session, no cookies
     phone = customer.new_page()
     phone.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
     phone.goto(link)
@@ -73,14 +73,14 @@ def test_a_customer_files_a_complaint_from_the_leave_behind_and_a_csr_sees_the_c
     assert console_errors == []
 
 
-def test_a_web_complaint_waits_in_the_triage_queue_until_a_csr_takes_it(page, browser, live_server, settings):
+def test_a_web_complaint_waits_in_the_triage_queue_until_a_csr_takes_it(page, new_context, live_server, settings):
     settings.SITE_URL = live_server.url
     UserFactory(username="csr", first_name="Carla", last_name="Reyes", role=roles.CSR)
     job = CompletedJobFactory(equipment__site__customer__name="Ada Lovelace")
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
 
-    customer = browser.new_context(**PHONE)
+    customer = new_context(**PHONE)
     phone = customer.new_page()
     phone.goto(feedback_url(job))
     phone.get_by_label("Complaint").check()

@@ -121,6 +121,7 @@ def test_the_test_clients_login_without_a_request_is_not_throttled_but_still_che
 
 def test_behind_the_tls_proxy_the_address_is_the_last_one_the_proxy_appended(settings):
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.TRUSTED_PROXY_COUNT = 1  # BEHIND_TLS_PROXY's default
     factory = RequestFactory()
     # The browser may send any X-Forwarded-For; the proxy appends the address it saw.
     spoofed = factory.post("/", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.10", REMOTE_ADDR="10.0.0.2")
@@ -131,6 +132,7 @@ def test_behind_the_tls_proxy_the_address_is_the_last_one_the_proxy_appended(set
 
 def test_without_a_proxy_a_forwarded_for_header_is_ignored(settings):
     settings.SECURE_PROXY_SSL_HEADER = None
+    settings.TRUSTED_PROXY_COUNT = 0
     request = RequestFactory().post("/", HTTP_X_FORWARDED_FOR="1.2.3.4", REMOTE_ADDR="203.0.113.10")
 
     assert client_ip_address(request) == "203.0.113.10"

@@ -186,3 +186,8 @@ def test_email_url_configures_smtp():
         "EMAIL_USE_TLS": True,
         "DEFAULT_FROM_EMAIL": "office@example.com",
     }
+
+
+def test_the_mail_server_is_given_a_timeout_so_a_silent_one_cannot_hold_a_worker():
+    assert load_settings(["EMAIL_TIMEOUT"], **production_values())["EMAIL_TIMEOUT"] == 10
+    assert load_settings(["EMAIL_TIMEOUT"], **production_values(EMAIL_TIMEOUT="3"))["EMAIL_TIMEOUT"] == 3

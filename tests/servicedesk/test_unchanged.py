@@ -195,11 +195,11 @@ def test_the_list_shows_each_write_as_soon_as_it_commits(postgres, client):
 
 def test_the_filter_shows_a_new_technician_at_once(postgres, client):
     client.force_login(UserFactory(role=roles.CSR))
-    assert "nina.newhire" not in listing(client)
+    assert "Nina Newhire" not in listing(client)
 
-    UserFactory(username="nina.newhire", role=roles.TECHNICIAN)
+    UserFactory(username="nina.newhire", first_name="Nina", last_name="Newhire", role=roles.TECHNICIAN)
 
-    assert '>nina.newhire</option>' in listing(client)
+    assert '>Nina Newhire</option>' in listing(client)
 
 
 def test_the_office_shares_its_list_and_a_technician_never_gets_it(postgres, django_assert_num_queries):

@@ -1,7 +1,9 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from customers.import_notes import import_notes
 from customers.importing import KINDS, ImportRejected, apply_import, plan_import
 
 
@@ -28,6 +30,8 @@ class Command(BaseCommand):
             if plan.errors:
                 self._reject(file, plan.errors)
             self.stdout.write(f"Dry run, nothing written. {file.name} would import {plan.summary()}.")
+            for note in import_notes(plan, timezone.now()):
+                self.stdout.write(note)
             return
         try:
             plan = apply_import(kind=kind, data=data)

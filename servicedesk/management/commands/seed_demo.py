@@ -1,10 +1,13 @@
 import argparse
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from customers.models import Job
 from servicedesk import demo
+
+PRODUCTION_FLAG = "--create-guessable-logins-in-production"
 
 
 def _positive(text):
@@ -33,8 +36,18 @@ class Command(BaseCommand):
             "--scale", type=_positive, metavar="JOBS",
             help="Number of jobs (e.g. 1000000), with a customer per 10 jobs, 40 technicians and 12 CSRs.",
         )
+        parser.add_argument(
+            PRODUCTION_FLAG, action="store_true",
+            help="Load it even with DJANGO_ENV=production, creating logins anyone can guess (password 'demo').",
+        )
 
     def handle(self, *args, once, scale, verbosity, **options):
+        if settings.DJANGO_ENV == "production" and not options["create_guessable_logins_in_production"]:
+            # Fourteen logins with the password "demo" would open a real company's customers to anyone.
+            raise CommandError(
+                "Refusing to load the demo company with DJANGO_ENV=production: it creates logins whose password is "
+                f"'demo'. For a throwaway production-like server only, add {PRODUCTION_FLAG}."
+            )
         if demo.demo_company_exists():
             message = f"The demo company is already loaded ({Job.objects.count():,} jobs)"
             if once:

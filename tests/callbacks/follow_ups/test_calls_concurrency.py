@@ -1,12 +1,13 @@
 """The queue and the scheduling sweep under real concurrency: threads on PostgreSQL, each with its own connection."""
 
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from callbacks.follow_ups import services as calls
@@ -78,3 +79,30 @@ def test_ten_concurrent_sweeps_create_each_call_once(postgres):
 
     assert sum(created) == 300
     assert FollowUpCall.objects.count() == 300
+
+
+
+def test_next_call_pressed_twice_at_once_by_one_csr_holds_one_call(postgres):
+    jobs = _completed_jobs(2)
+    due = timezone.now() - timedelta(hours=1)
+    FollowUpCall.objects.bulk_create(
+        FollowUpCall(job=job, customer_id=job.customer_id, due_at=due, next_attempt_at=due) for job in jobs
+    )
+    csr = UserFactory(username="carla", role=roles.CSR)
+    first_press_claimed = threading.Event()
+
+    def press(i):
+        if i == 0:
+            # The first press's transaction is still open (the page is slow) when the second press arrives.
+            with transaction.atomic():
+                call = calls.call_claim_next(by=csr)
+                first_press_claimed.set()
+                time.sleep(0.5)
+            return call.pk
+        first_press_claimed.wait()
+        return calls.call_claim_next(by=csr).pk
+
+    handed_out = _in_threads(2, press)
+
+    assert handed_out[0] == handed_out[1]
+    assert list(FollowUpCall.objects.held_by(csr).values_list("pk", flat=True)) == handed_out[:1]

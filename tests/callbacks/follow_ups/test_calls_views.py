@@ -121,20 +121,17 @@ def test_a_bad_referral_is_a_form_error(client_for, csr):
     assert not Referral.objects.exists()
 
 
-def test_the_review_request_is_offered_only_to_a_satisfied_customer(client_for, csr):
+def test_the_call_script_no_longer_asks_for_a_review_whatever_the_rating(client_for, csr):
+    """Issue 18: the review is asked of everyone by e-mail after the visit; the call is for service recovery."""
     happy, unhappy = FollowUpCallFactory(), FollowUpCallFactory()
     client = client_for(csr)
     _reached(client, happy, satisfaction="5")
     _reached(client, unhappy, satisfaction="2")
 
-    assert "review request" in client.get(reverse("callbacks:call", args=[happy.pk])).content.decode()
-    assert "review request" not in client.get(reverse("callbacks:call", args=[unhappy.pk])).content.decode()
-    client.post(reverse("callbacks:call_review", args=[unhappy.pk]))
-    unhappy.refresh_from_db()
-    assert unhappy.review_requested_at is None
-    client.post(reverse("callbacks:call_review", args=[happy.pk]))
-    happy.refresh_from_db()
-    assert happy.review_requested_at is not None
+    for call in (happy, unhappy):
+        page = client.get(reverse("callbacks:call", args=[call.pk])).content.decode()
+        assert "review request" not in page and "May we ask you for a review?" not in page
+        assert "every customer gets the review link by e-mail after each visit" in page
 
 
 def test_managers_set_the_rules_and_csrs_only_read_them(client_for, manager, csr):

@@ -78,7 +78,7 @@ def test_what_the_calls_found(calls):
 
     assert _row(table, "what", "Problems turned into callbacks")["n"] == 1
     assert _row(table, "what", "Referrals recorded (new customers)")["n"] == 1
-    assert _row(table, "what", "Reviews asked (satisfied customers only)")["n"] == 1
+    assert _row(table, "what", "Reviews asked on the call (before every customer got the link)")["n"] == 1
     assert _row(table, "what", "Issues mentioned since the visit")["n"] == 1
 
 

@@ -146,7 +146,7 @@ def test_scorecard_csv(client_for, alice):
 
 PAGES = [
     ("dashboards:callbacks", (), 12),  # 2 more once the callback rollup holds weeks of the range
-    ("dashboards:recommendations", (), 11),  # 12 once the later-visits sweep has run (its counted rows)
+    ("dashboards:recommendations", (), 12),  # 13 once the later-visits sweep has run (its counted rows)
     ("dashboards:technicians", (), 13),
 ]
 
@@ -165,6 +165,39 @@ def test_dashboards_run_a_constant_number_of_queries(page, args, queries, client
     assert Recommendation.objects.count() == 14
 
 
+def _failures(technician, size):
+    """`size` failures while open, each after visits at its site, one of them discussed."""
+    for index in range(size):
+        job = completed_job(technician, days_ago=60 + index)
+        recommendation = RecommendationFactory(site=job.site, raised_by=technician, raised_on_job=job,
+                                               state=Recommendation.State.FAILED_WHILE_OPEN)
+        recommendation.created_at = job.completed_at
+        recommendation.save()
+        for days_ago in (30, 20):
+            DiscussionFactory(recommendation=recommendation,
+                              job=completed_visit(job.site, days_ago=days_ago, technician=technician))
+
+
+def test_the_failure_list_shows_each_failure_with_its_visits_in_the_page_and_the_csv(
+    client_for, manager, alice, django_assert_num_queries
+):
+    client = client_for(manager)
+    url = reverse("dashboards:recommendations")
+    _failures(alice, 1)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    _failures(alice, 5)
+    with django_assert_num_queries(len(one)):
+        page = client.get(url).content.decode()
+    assert page.count("Failed on") == 1 and "Each failure while open" in page
+
+    rows = _csv(client.get(url, {"format": "csv", "table": "failure_list"}))
+
+    assert rows[0] == ["Equipment", "Recommendation", "Customer", "Risk", "Raised on", "Failed on",
+                       "Visits since raised", "Of them, discussed"]
+    assert len(rows) == 7 and {(row[6], row[7]) for row in rows[1:]} == {("2", "2")}
+
+
 def test_scorecard_runs_a_constant_number_of_queries(client_for, alice, bob):
     client = client_for(alice)
     url = reverse("dashboards:scorecard", args=[alice.pk])
@@ -175,3 +208,13 @@ def test_scorecard_runs_a_constant_number_of_queries(client_for, alice, bob):
     with CaptureQueriesContext(connection) as large:
         client.get(url)
     assert len(small.captured_queries) == len(large.captured_queries) <= 16
+
+
+def test_dashboard_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas(client_for, manager, technician):
+    technician.first_name, technician.last_name = "=HYPERLINK(A1)", "Evil"
+    technician.save()
+    completed_job(technician)
+
+    rows = _csv(client_for(manager).get(reverse("dashboards:callbacks"), {"format": "csv", "table": "technicians"}))
+
+    assert rows[1][0] == "'=HYPERLINK(A1) Evil"

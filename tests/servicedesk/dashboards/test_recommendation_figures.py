@@ -7,10 +7,10 @@ import pytest
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from recommendations.models import Recommendation, Risk
+from recommendations.models import Discussion, Recommendation, Risk
 from servicedesk.dashboards.filters import DashboardFilterForm, Scope
 from servicedesk.dashboards.recommendations import RecommendationDashboard
-from tests.factories import JobFactory
+from tests.factories import EquipmentFactory, JobFactory
 from tests.recommendations.factories import DiscussionFactory, RecommendationFactory, completed_visit
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +98,31 @@ def test_failures_while_open_in_the_range(raised):
     assert [(row["risk"], row["n"], row["value_high"]) for row in rows] == [
         ("Failure likely soon", 1, Decimal("900.00"))
     ]
+
+
+def test_each_failure_lists_its_equipment_date_raised_visits_since_and_how_many_discussed_it(alice):
+    raised_at = timezone.now() - timedelta(days=120)
+    equipment = EquipmentFactory(kind="water_heater", make="Rheem", model_number="")
+    raising = completed_visit(equipment.site, days_ago=120)
+    heater = RecommendationFactory(site=equipment.site, equipment=equipment, raised_by=alice, raised_on_job=raising,
+                                   created_at=raised_at, what="Replace the leaking water heater")
+    visits = [completed_visit(heater.site, days_ago=days) for days in (90, 60, 30)]
+    DiscussionFactory(recommendation=heater, job=visits[0], response=Discussion.Response.NOT_NOW)
+    DiscussionFactory(recommendation=heater, job=visits[1], response=Discussion.Response.NOT_DISCUSSED,
+                      note="Customer was out")
+    heater.state, heater.state_changed_at = State.FAILED_WHILE_OPEN, timezone.now() - timedelta(days=10)
+    heater.save()
+    completed_visit(heater.site, days_ago=5)  # after the failure: not a visit it could have been raised on
+    RecommendationFactory(raised_by=alice, state=State.FAILED_WHILE_OPEN, what="Add a surge protector",
+                          created_at=timezone.now() - timedelta(days=20))
+
+    rows = _dashboard().failure_list().rows
+
+    assert [(row["equipment"], row["what"], row["raised"], row["visits"], row["discussed"]) for row in rows] == [
+        ("(no equipment named)", "Add a surge protector", timezone.localdate() - timedelta(days=20), 0, 0),
+        ("Water heater Rheem", "Replace the leaking water heater", timezone.localtime(raised_at).date(), 3, 1),
+    ]
+    assert rows[1]["equipment_url"] == heater.get_absolute_url()
 
 
 def test_technician_filter_means_who_raised_it(raised, bob):

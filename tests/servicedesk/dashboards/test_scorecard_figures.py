@@ -36,7 +36,8 @@ def team(alice, bob, carol):
     today = timezone.localdate()
     TrainingItem.objects.create(technician=alice, callback=mine, root_cause=RootCause.WORKMANSHIP,
                                 what_happened="Loose flue", due_on=today - timedelta(days=3))
-    TrainingItem.objects.create(technician=alice, callback=mine, root_cause=RootCause.WORKMANSHIP,
+    # A second lesson from the same callback is for another cause: one training item per callback and cause.
+    TrainingItem.objects.create(technician=alice, callback=mine, root_cause=RootCause.MISDIAGNOSIS,
                                 what_happened="Torque", due_on=today - timedelta(days=20), done_on=today)
     raising = completed_job(alice, days_ago=60)
     discussed = RecommendationFactory(raised_by=alice, site=raising.site, raised_on_job=raising,

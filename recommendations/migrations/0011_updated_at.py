@@ -37,8 +37,8 @@ def drop_touch_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0008_updated_at_completed_elsewhere'),
-        ('recommendations', '0009_dashboard_indexes_hold_the_site'),
+        ('customers', '0014_updated_at_completed_elsewhere'),
+        ('recommendations', '0010_text_length_limits'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

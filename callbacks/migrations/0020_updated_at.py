@@ -37,9 +37,9 @@ def drop_touch_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callbacks', '0012_triage'),
-        ('customers', '0008_updated_at_completed_elsewhere'),
-        ('recommendations', '0009_dashboard_indexes_hold_the_site'),
+        ('callbacks', '0019_text_length_limits_of_the_trail'),
+        ('customers', '0014_updated_at_completed_elsewhere'),
+        ('recommendations', '0011_updated_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -36,7 +36,7 @@ def drop_touch_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0007_site_type_index'),
+        ('customers', '0013_text_length_limits_of_the_trail'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

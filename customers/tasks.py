@@ -1,0 +1,10 @@
+"""Beat sweeps over customers' visits: thin tasks, the work is in reviews.py (idempotent; the next run catches up)."""
+
+from celery import shared_task
+
+from . import reviews
+
+
+@shared_task
+def send_review_requests():
+    return reviews.send_review_requests()

@@ -740,21 +740,41 @@ def _flag_do_not_service_bookings(plan, current):
     """A job the dispatch system booked for a do-not-service customer (new, or reopened) was booked there and cannot
     be refused here: it is imported and flagged, the preview says so, and the managers are told once it is in
     (the same check as customers.services.ensure_bookable, by the customer's flag). Every record carries the flag,
-    so the upsert writes it; a job flagged before keeps it."""
+    so the upsert writes it; a job flagged before keeps it.
+
+    The API is asked before the booking is made, so it answers as our own booking does (job_book): the record is
+    refused, naming the job and the customer, and nothing of the request is written."""
     opened = (Job.Status.SCHEDULED, Job.Status.IN_PROGRESS)
-    customer_ids = {record.fields.get("customer_id") for record in plan.records} - {None}
-    let_go = set()
+    customer_of = {record.external_id: record.fields.get("customer_id", (current.get(record.external_id) or {})
+                                                      .get("customer_id")) for record in plan.records}
+    customer_ids = set(customer_of.values()) - {None}
+    let_go = {}
     for batch in _batches(sorted(customer_ids)):
-        let_go.update(Customer.objects.filter(pk__in=batch, do_not_service=True).values_list("pk", flat=True))
+        let_go.update((row[0], row[1:]) for row in Customer.objects.filter(pk__in=batch, do_not_service=True)
+                      .values_list("pk", "name", "external_id"))
     for record in plan.records:
         existing = current.get(record.external_id)
         status = record.fields.get("status", existing["status"] if existing else Job.Status.SCHEDULED)
         books = status in opened and (existing is None or existing["status"] not in opened)
         flagged = existing is not None and existing["booked_in_dispatch_for_do_not_service"]
-        if books and record.fields.get("customer_id") in let_go:
+        if books and customer_of[record.external_id] in let_go:
+            if plan.api:
+                name, customer = let_go[customer_of[record.external_id]]
+                customer = f" (customer {customer!r})" if customer else ""
+                plan.errors.append(RowError(record.row, (
+                    f"job {record.external_id!r} cannot be booked: {name}{customer} is marked do-not-service, so "
+                    "new work cannot be booked for them"), _booking_field(plan)))
+                continue
             flagged = True
             plan.do_not_service_bookings.append(record)
         record.fields["booked_in_dispatch_for_do_not_service"] = flagged
+
+
+def _booking_field(plan):
+    """The field a refused booking is about: the customer named, else the site that names it, else the status that
+    reopens the job."""
+    given = {column.key for column, _, _ in plan.columns}
+    return next((_label(plan, key) for key in ("customer", "site", "status") if key in given), "")
 
 
 _RESOLVE = {"sites": _resolve_sites, "equipment": _resolve_equipment, "jobs": _resolve_jobs}

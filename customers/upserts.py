@@ -69,6 +69,7 @@ def _api_text(value):
 def apply_records(*, kind, records, by=None, via=Via.API):
     """The API's upsert of one or many records, all or nothing: raises ImportRejected, writing nothing, with every
     error by record index and field. What it changes is on the trail as through `via`, by `by` (a manager's session;
-    None for an integration's token)."""
+    None for an integration's token). A new booking for a do-not-service customer is refused, as job_book refuses
+    it, where a file's is imported and flagged (customers.importing)."""
     with transaction.atomic():
         return apply_plan(plan_records(kind=kind, records=records), by=by, via=via)

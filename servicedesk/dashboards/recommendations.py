@@ -22,6 +22,9 @@ _STATE_COUNTS = dict.fromkeys(State.values, 0)
 class RecommendationDashboard(Panels):
     TABLES = ("funnel", "by_risk", "by_technician", "age_of_open", "never_discussed", "failures", "failure_list",
               "stale_leads")
+    CSV_OPTIONS = {"failure_list": {"complete": True}}
+    # Each failure is a row with two counting subqueries and a year can hold thousands: the page shows the newest.
+    FAILURES_SHOWN = 50
 
     def __init__(self, scope, today=None):
         self.scope = scope
@@ -215,15 +218,22 @@ class RecommendationDashboard(Panels):
                      chart=Chart("bar", "risk", ["n"], axis="Failures"),
                      note="The outcome to drive to zero: the equipment failed while the recommendation was waiting.")
 
-    def failure_list(self):
-        """Each failure in the range, with the visits the warning had to be raised again before it (seed 001)."""
-        failures = (
-            self._filtered(Recommendation.objects.failed_while_open())
-            .filter(state_changed_at__gte=self.scope.start, state_changed_at__lt=self.scope.end)
-            .select_related("equipment", "customer")
-            .with_visits_until_failure()
-            .order_by("-state_changed_at", "-pk")
+    def failure_list(self, complete=False):
+        """Each failure in the range, newest first, with the visits the warning had to be raised again before it
+        (seed 001): the newest FAILURES_SHOWN on the page (counted only when there are more), all in the CSV."""
+        limit = None if complete else self.FAILURES_SHOWN
+        in_range = self._filtered(Recommendation.objects.failed_while_open()).filter(
+            state_changed_at__gte=self.scope.start, state_changed_at__lt=self.scope.end
         )
+        failures = list(
+            in_range.select_related("equipment", "customer")
+            .with_visits_until_failure()
+            .order_by("-state_changed_at", "-pk")[: None if limit is None else limit + 1]
+        )
+        flags = []
+        if limit is not None and len(failures) > limit:
+            failures = failures[:limit]
+            flags.append(f"The newest {limit} of {in_range.count():,} failures in the range; the CSV has them all.")
         labels = dict(Risk.choices)
         rows = [
             {"equipment": str(failure.equipment) if failure.equipment else "(no equipment named)",
@@ -243,7 +253,7 @@ class RecommendationDashboard(Panels):
             Column("visits", "Visits since raised"),
             Column("discussed", "Of them, discussed"),
         ]
-        return Table("failure_list", "Each failure while open (in the range)", columns, rows,
+        return Table("failure_list", "Each failure while open (in the range)", columns, rows, flags=flags,
                      note="Visits since raised: completed visits at the site after the one that raised it, up to the "
                           "failure. Discussed: those on which it was raised with the customer.")
 

@@ -147,15 +147,19 @@ class Table:
 
 
 class Panels:
-    """A dashboard page: its tables are the methods named in TABLES; a CSV export computes only the one asked for."""
+    """A dashboard page: its tables are the methods named in TABLES; a CSV export computes only the one asked for.
+
+    A table that lists records rather than figures shows only its newest rows on the page and says how many there
+    are; its CSV has them all (CSV_OPTIONS gives the arguments the export calls it with)."""
 
     TABLES = ()
+    CSV_OPTIONS = {}
 
     def tables(self):
         return [getattr(self, slug)() for slug in self.TABLES]
 
     def table(self, slug):
-        return getattr(self, slug)() if slug in self.TABLES else None
+        return getattr(self, slug)(**self.CSV_OPTIONS.get(slug, {})) if slug in self.TABLES else None
 
 
 def _row_html(cells):

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from recommendations.models import Recommendation
+from servicedesk.dashboards.recommendations import RecommendationDashboard
 from tests.recommendations.factories import DiscussionFactory, RecommendationFactory, completed_visit
 
 from .data import RootCause, callback, completed_job
@@ -196,6 +197,28 @@ def test_the_failure_list_shows_each_failure_with_its_visits_in_the_page_and_the
     assert rows[0] == ["Equipment", "Recommendation", "Customer", "Risk", "Raised on", "Failed on",
                        "Visits since raised", "Of them, discussed"]
     assert len(rows) == 7 and {(row[6], row[7]) for row in rows[1:]} == {("2", "2")}
+
+
+def test_the_failure_list_page_shows_the_newest_failures_and_how_many_there_are_and_the_csv_has_all(
+    client_for, manager, alice, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(RecommendationDashboard, "FAILURES_SHOWN", 2)
+    client = client_for(manager)
+    url = reverse("dashboards:recommendations")
+    _failures(alice, 2)
+    with CaptureQueriesContext(connection) as all_shown:
+        page = client.get(url).content.decode()
+    assert "failures in the range; the CSV has them all" not in page
+    _failures(alice, 3)
+
+    # One more query, the count, only when there are more than the page shows.
+    with django_assert_num_queries(len(all_shown) + 1):
+        page = client.get(url).content.decode()
+
+    assert "The newest 2 of 5 failures in the range; the CSV has them all." in page
+    table = page.split('id="table-failure_list"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 3  # the header and two failures
+    assert len(_csv(client.get(url, {"format": "csv", "table": "failure_list"}))) == 6
 
 
 def test_scorecard_runs_a_constant_number_of_queries(client_for, alice, bob):

@@ -1,6 +1,8 @@
 """The callbacks' entries in the customer's history timeline (see customers/history.py)."""
 
-from customers.history import HistoryEntry, job_label
+from django.urls import reverse
+
+from customers.history import HistoryEntry, trail_columns, trail_job_label, trail_person, trail_via
 
 from .models import Callback, FollowUpCallEvent
 
@@ -26,20 +28,19 @@ def callback_entries(customer, *, limit):
         )
 
 
-def follow_up_call_entries(customer, *, limit):
-    """Follow-up calls claimed, released to the queue and cancelled (callbacks/follow_ups/trail.py)."""
-    events = (
-        FollowUpCallEvent.objects.filter(call__customer=customer)
-        .select_related("call__job", "by")
-        .order_by("-at", "-pk")[:limit]
+def follow_up_call_rows(customer):
+    return FollowUpCallEvent.objects.filter(call__customer=customer).annotate(
+        **trail_columns("follow_up_call", job="call__job", about="call_id")
     )
-    for event in events:
-        yield HistoryEntry(
-            when=event.at,
-            kind="call",
-            title=f"Follow-up call on {job_label(event.call.job)} {event.get_action_display().lower()} "
-                  f"{event.get_via_display()}",
-            url=event.call.get_absolute_url(),
-            detail=event.note,
-            people=[event.by.get_full_name() or event.by.username] if event.by_id else [],
-        )
+
+
+def follow_up_call_entry(row):
+    """Follow-up calls claimed, released to the queue and cancelled (callbacks/follow_ups/trail.py), on the
+    customer's trail (one query with the other apps' trails)."""
+    action = FollowUpCallEvent.Action(row["trail_action"]).label.lower()
+    return HistoryEntry(
+        when=row["trail_at"], kind="call",
+        title=f"Follow-up call on {trail_job_label(row)} {action} {trail_via(row)}",
+        url=reverse("callbacks:call", args=[row["trail_about_id"]]), detail=row["trail_note"],
+        people=trail_person(row),
+    )

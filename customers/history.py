@@ -5,13 +5,19 @@
 objects from one query, so the page's query count does not grow with the customer's history.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from heapq import merge
 from itertools import islice
 
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Cast
+from django.urls import reverse
 from django.utils import timezone
+
+from servicedesk.audit import Via
 
 _providers = []
 
@@ -64,44 +70,134 @@ def job_entries(customer, *, limit):
         )
 
 
-def job_event_entries(customer, *, limit):
-    """Each job's trail (customers/events.py): booked, status changes, completed, who and through which door."""
+# The trail: the apps' event rows (a job booked or moved on, consent changed, a follow-up call claimed, a call ended
+# for abuse) have one shape — when, what, through which door, a note, by whom, about which job — so they are read in
+# ONE union query however many apps keep a trail: a new trail costs the customer page no query.
+TRAIL_COLUMNS = (
+    "trail_source", "trail_id", "trail_at", "trail_action", "trail_via", "trail_note", "trail_by_first_name",
+    "trail_by_last_name", "trail_by_username", "trail_job_id", "trail_job_kind", "trail_job_invoice_number",
+    "trail_about_id", "trail_from", "trail_to",
+)
+
+
+@dataclass(frozen=True)
+class Trail:
+    rows: Callable  # customer -> the trail's rows about that customer, annotated with trail_columns()
+    entry: Callable  # one row, a dict keyed by TRAIL_COLUMNS -> HistoryEntry
+
+
+_trails = {}
+
+
+def register_trail(source, *, rows, entry):
+    _trails[source] = Trail(rows, entry)
+
+
+def trail_columns(source, *, at="at", action="action", via="via", note="note", by="by", job=None, about=None,
+                  from_status=None, to_status=None):
+    """The annotations that give one trail's rows the common shape; each argument names the field that holds it
+    (None: the trail has no such thing)."""
+
+    def column(path, output_field):
+        # A typed NULL: PostgreSQL takes an untyped one in the first branch of a union for text.
+        return F(path) if path else Cast(Value(None), output_field=output_field)
+
+    text, number = models.CharField(), models.BigIntegerField()
+    return {
+        "trail_source": Value(source, output_field=text),
+        "trail_id": F("pk"),
+        "trail_at": F(at),
+        "trail_action": column(action, text),
+        "trail_via": column(via, text),
+        "trail_note": column(note, models.TextField()),
+        "trail_by_first_name": column(by and f"{by}__first_name", text),
+        "trail_by_last_name": column(by and f"{by}__last_name", text),
+        "trail_by_username": column(by and f"{by}__username", text),
+        "trail_job_id": column(job and f"{job}_id", number),
+        "trail_job_kind": column(job and f"{job}__kind", text),
+        "trail_job_invoice_number": column(job and f"{job}__invoice_number", text),
+        "trail_about_id": column(about, number),
+        "trail_from": column(from_status, text),
+        "trail_to": column(to_status, text),
+    }
+
+
+def trail_entries(customer, *, limit):
+    """The newest `limit` rows of every registered trail, in one query."""
+    if not _trails:
+        return
+    querysets = [trail.rows(customer).order_by().values(*TRAIL_COLUMNS) for trail in _trails.values()]
+    rows = querysets[0].union(*querysets[1:], all=True).order_by("-trail_at", "-trail_id")[:limit]
+    for row in rows:
+        yield _trails[row["trail_source"]].entry(row)
+
+
+def trail_person(row):
+    """The name of who made the change, or no one (a nightly import, a message from the dispatch system)."""
+    name = f"{row['trail_by_first_name'] or ''} {row['trail_by_last_name'] or ''}".strip()
+    name = name or row["trail_by_username"]
+    return [name] if name else []
+
+
+def trail_job_label(row):
+    from .models import Job
+
+    return f"{Job.Kind(row['trail_job_kind']).label} #{row['trail_job_invoice_number'] or row['trail_job_id']}"
+
+
+def trail_via(row):
+    return Via(row["trail_via"]).label if row["trail_via"] else ""
+
+
+def job_event_rows(customer):
     from .models import JobEvent
 
-    events = (
-        JobEvent.objects.filter(job__customer=customer).select_related("job", "by").order_by("-at", "-pk")[:limit]
+    return JobEvent.objects.filter(job__customer=customer).annotate(
+        **trail_columns("job_event", job="job", from_status="from_status", to_status="to_status")
     )
-    for event in events:
-        yield HistoryEntry(
-            when=event.at,
-            kind="job",
-            title=f"{job_label(event.job)} {job_event_text(event)} {event.get_via_display()}",
-            url=event.job.get_absolute_url(),
-            detail=event.note,
-            people=[_person(event.by)] if event.by_id else [],
-        )
 
 
-def job_label(job):
-    return f"{job.get_kind_display()} #{job.invoice_number or job.pk}"
+def job_event_entry(row):
+    """Each job's trail (customers/events.py): booked, status changes, completed, who and through which door."""
+    from .models import Job, JobEvent
+
+    if row["trail_action"] == JobEvent.Action.STATUS_CHANGED:
+        what = f"{Job.Status(row['trail_from']).label.lower()} → {Job.Status(row['trail_to']).label.lower()}"
+    else:
+        what = JobEvent.Action(row["trail_action"]).label.lower()
+    return HistoryEntry(
+        when=row["trail_at"], kind="job", title=f"{trail_job_label(row)} {what} {trail_via(row)}",
+        url=reverse("customers:job_detail", args=[row["trail_job_id"]]), detail=row["trail_note"],
+        people=trail_person(row),
+    )
 
 
-def job_event_text(event):
-    if event.action == event.Action.STATUS_CHANGED:
-        return f"{event.get_from_status_display().lower()} → {event.get_to_status_display().lower()}"
-    return event.get_action_display().lower()
+def consent_rows(customer):
+    return customer.consent_events.annotate(**trail_columns("consent"))
 
 
-def consent_entries(customer, *, limit):
+def consent_entry(row):
     """Reminder e-mails turned on or off, unsubscribed, opted out of contact or back in: who and which door."""
-    for event in customer.consent_events.select_related("by").order_by("-at", "-pk")[:limit]:
-        yield HistoryEntry(
-            when=event.at,
-            kind="consent",
-            title=f"{event.get_action_display()} {event.get_via_display()}",
-            detail=event.note,
-            people=[_person(event.by)] if event.by_id else [],
-        )
+    from .models import ConsentEvent
+
+    return HistoryEntry(
+        when=row["trail_at"], kind="consent",
+        title=f"{ConsentEvent.Action(row['trail_action']).label} {trail_via(row)}", detail=row["trail_note"],
+        people=trail_person(row),
+    )
+
+
+def abusive_call_rows(customer):
+    from .models import AbusiveCall
+
+    return AbusiveCall.objects.filter(customer=customer).annotate(
+        **trail_columns("abusive_call", at="ended_at", action=None, via=None, note="what_happened", by="recorded_by")
+    )
+
+
+def abusive_call_entry(row):
+    return HistoryEntry(when=row["trail_at"], kind="abuse", title="Call ended for abuse, after a warning",
+                        detail=row["trail_note"], people=trail_person(row))
 
 
 def review_request_entry(request, job):
@@ -119,9 +215,7 @@ def review_request_entry(request, job):
 
 
 def relationship_entries(customer, *, limit):
-    """Feedback from the public page, calls ended for abuse, and do-not-service decisions: three queries."""
-    from .models import AbusiveCall
-
+    """Feedback from the public page and do-not-service decisions: two queries."""
     for feedback in customer.feedback.order_by("-created_at")[:limit]:
         stars = f" · {feedback.rating}/5" if feedback.rating else ""
         yield HistoryEntry(
@@ -130,14 +224,6 @@ def relationship_entries(customer, *, limit):
             title=f"{feedback.get_kind_display()} on the feedback page{stars}",
             detail=feedback.text + (" (asked to be called back)" if feedback.wants_call_back else ""),
             badge="Call back" if feedback.wants_call_back else "",
-        )
-    for call in AbusiveCall.objects.filter(customer=customer).select_related("recorded_by")[:limit]:
-        yield HistoryEntry(
-            when=call.ended_at,
-            kind="abuse",
-            title="Call ended for abuse, after a warning",
-            detail=call.what_happened,
-            people=[call.recorded_by.get_full_name() or call.recorded_by.username],
         )
     for decision in do_not_service_decisions(customer)[:limit]:
         attempts = "; ".join(str(attempt) for attempt in decision.documented_attempts.all()) or decision.attempts

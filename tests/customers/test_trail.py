@@ -6,11 +6,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from customers.importing import KINDS, apply_import
-from customers.models import ConsentEvent, Job, JobEvent
+from customers.models import AbusiveCall, ConsentEvent, Job, JobEvent
 from customers.services import customer_opt_out_of_contact, job_book, job_complete
 from servicedesk import tokens
 from servicedesk.audit import Via
@@ -259,3 +261,27 @@ def test_the_customer_history_shows_the_job_trail_and_consent_changes(client_for
 
     assert "Service call #INV-42 completed on the page" in body
     assert "Opted out of contact on the page" in body and "Asked on follow-up call #7." in body
+
+
+def test_the_customer_history_reads_every_trail_in_one_query_newest_first(
+    client_for, csr, technician, django_assert_num_queries
+):
+    job = JobFactory(lead_technician=technician, invoice_number="INV-51")
+    customer = job.customer
+    client = client_for(csr)
+    client.get(reverse("customers:detail", args=[customer.pk]))  # warm the session
+
+    with CaptureQueriesContext(connection) as without_trail:
+        client.get(reverse("customers:detail", args=[customer.pk]))
+    job_complete(job=job, completed_by=technician, summary="Relit the pilot")
+    customer_opt_out_of_contact(customer_id=customer.pk, by=csr, note="Asked not to be called.")
+    AbusiveCall.objects.create(customer=customer, recorded_by=csr, warned=True, what_happened="Shouted and swore.",
+                               ended_at=timezone.now() + timedelta(minutes=5))
+
+    with django_assert_num_queries(len(without_trail)):
+        body = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
+
+    newest_first = ["Call ended for abuse, after a warning", "Opted out of contact on the page",
+                    "Service call #INV-51 completed on the page"]
+    assert all(title in body for title in newest_first)
+    assert [body.index(title) for title in newest_first] == sorted(body.index(title) for title in newest_first)

@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from customers.importing import KINDS, ImportRejected
@@ -117,6 +117,10 @@ def inbox_event_process(*, event_pk: int, now=None) -> InboxEvent | None:
                 notes = _apply(event)
         except (AdapterError, ImportRejected, ValidationError) as exc:
             event.state, event.result = InboxEvent.State.FAILED, _error_text(exc)
+        except DatabaseError as exc:
+            if not isinstance(exc, IntegrityError | DataError):
+                raise  # the database went away: nothing is kept, the event still waits for the sweep
+            event.state, event.result = InboxEvent.State.FAILED, f"The database refused it: {exc}"[:2000]
         except Exception as exc:
             log.exception("Inbox event %s failed", event.pk)
             event.state, event.result = InboxEvent.State.FAILED, f"Unexpected error: {exc!r}"[:2000]

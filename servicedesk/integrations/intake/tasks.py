@@ -1,4 +1,5 @@
 import logging
+import threading
 
 from celery import shared_task
 from django.db import transaction
@@ -21,7 +22,9 @@ def sweep_inbox():
 
 def hand_over(event_pks):
     """Tell the worker, once the current transaction commits, of events waiting in the inbox. Only a hint: with the
-    broker down nothing is lost (the event is stored and the sweep processes it), and the request still answers."""
+    broker down nothing is lost (the event is stored and the sweep processes it). Sent from a thread of its own, so
+    the dispatch system's request is answered at once even while the broker takes seconds to refuse a connection;
+    a process that stops before it is sent loses nothing either."""
 
     def send():
         for pk in event_pks:
@@ -32,4 +35,7 @@ def hand_over(event_pks):
                             exc_info=True)
                 return
 
-    transaction.on_commit(send)
+    if process_inbox_event.app.conf.task_always_eager:  # run here and now (`make run` eager, the tests)
+        transaction.on_commit(send)
+    else:
+        transaction.on_commit(lambda: threading.Thread(target=send, daemon=True, name="inbox-hand-over").start())

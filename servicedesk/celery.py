@@ -183,6 +183,13 @@ BEAT_SCHEDULE = {
         # never counted; those are counted live meanwhile, so this only keeps the live part small.
         "crontab": {"minute": "4-59/10"},
     },
+    "process waiting webhook events": {
+        "task": "servicedesk.integrations.intake.tasks.sweep_inbox",
+        "sweep": "process-webhook-inbox",
+        # A stored webhook event is handed to the worker at once; one still waiting a minute later (the message
+        # lost, the broker down while it arrived) is processed by this, so within two minutes at most.
+        "every": 60,
+    },
 }
 
 # `manage.py run_sweep NAME` -> task: every entry that names a sweep (all but the heartbeat).

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "recommendations",
     "callbacks",
     "servicedesk.integrations",
+    "servicedesk.integrations.intake",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",

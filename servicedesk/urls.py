@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from . import health, lockouts, notifications
 from .home import views as home
+from .integrations.intake import views as intake
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("dashboards/", include("servicedesk.dashboards.urls")),
     path("api/", include("servicedesk.api.urls")),
     path("integrations/", include("servicedesk.integrations.urls")),
+    path("hooks/<int:pk>/", intake.hook, name="webhook_intake"),
     path("lockouts/", lockouts.lockout_list, name="lockouts"),
     path("lockouts/unlock/", lockouts.lockout_unlock, name="lockout_unlock"),
     path("admin/", admin.site.urls),

@@ -7,10 +7,11 @@ technician filter means the technician who raised the recommendation.
 
 from functools import cached_property
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
-from recommendations.models import AGE_BUCKETS, LaterVisitsCount, Recommendation, Risk
+from customers.models import Job
+from recommendations.models import AGE_BUCKETS, Discussion, LaterVisitsCount, Recommendation, Risk
 
 from .tables import Chart, Column, Panels, Table, people, person, rate
 
@@ -170,6 +171,31 @@ class RecommendationDashboard(Panels):
                       note="Open now (including deferred), whatever the date range.")
         table.extra = {"total": sum(counts.values()), "oldest": oldest}
         return table
+
+    @cached_property
+    def completed_elsewhere(self):
+        """Visits completed in the range outside servicedesk (the dispatch system, by the API, a webhook or an
+        import) while an open recommendation at the site was not discussed on them: the dispatch system cannot record
+        that conversation, so each is a visit where seed 001's rule went unchecked. One query. The technician filter
+        means the visit's lead technician here."""
+        scope = self.scope
+        undiscussed = (
+            Recommendation.objects.filter(site=OuterRef("site"), created_at__lt=OuterRef("completed_at"))
+            # Open when the visit was completed: open or deferred now, or closed only after it.
+            .filter(Q(state__in=Recommendation.OUTSTANDING_STATES) | Q(state_changed_at__gt=OuterRef("completed_at")))
+            .exclude(raised_on_job=OuterRef("pk"))
+            .exclude(Exists(Discussion.objects.filter(recommendation=OuterRef("pk"), job=OuterRef(OuterRef("pk")))))
+        )
+        visits = Job.objects.filter(status=Job.Status.COMPLETED, completed_elsewhere=True,
+                                    completed_at__gte=scope.start, completed_at__lt=scope.end)
+        if scope.technician is not None:
+            visits = visits.filter(lead_technician=scope.technician)
+        if scope.kind:
+            visits = visits.filter(kind=scope.kind)
+        if scope.site_type:
+            visits = visits.filter(site__site_type=scope.site_type)
+        return visits.aggregate(
+            visits=Count("pk", filter=Q(Exists(undiscussed))), all=Count("pk"))
 
     def never_discussed(self):
         counted_to = LaterVisitsCount.objects.values_list("counted_to", flat=True).first()

@@ -11,6 +11,7 @@ from servicedesk.forms import add_errors
 
 from . import services
 from .forms import ApiTokenForm, IntegrationForm
+from .intake.views import webhook_context
 from .models import ApiToken, Integration
 
 
@@ -42,6 +43,7 @@ def _detail(request, integration, token_form):
         issued = {"token": token, "secret": issued["secret"]} if token is not None else None
     return render(request, "integrations/detail.html", {
         "integration": integration, "tokens": tokens, "token_form": token_form, "issued": issued,
+        "webhook": webhook_context(request, integration),
     })
 
 

@@ -262,6 +262,9 @@ def main():
         for name, measure, target in figures.sweeps(fixtures):
             value = measure()
             results[name] = {"value": value, "target": target, "met": target is None or value <= target}
+        from tests.bench import intake  # issue 19: webhook intake and the API
+
+        results.update(intake.figures(server.port, fixtures["manager"]))
         if not options.skip_throughput:
             list_path, bare_path, user = figures.throughput_paths(fixtures)
             cookie = figures.session_cookie(user)

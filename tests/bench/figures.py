@@ -170,6 +170,8 @@ def pages(fixtures):
         ),
         Page("manager: technician scorecard", reverse("dashboards:scorecard", args=[technician.pk]), manager,
              dashboard=True),
+        # Issue 19: the API's list page, read by an integration (a manager's session here: the same view).
+        Page("integration: API jobs list (100 a page)", "/api/v1/jobs/", manager, target_ms=50),
         # Its target is to stream in constant memory (a server-side cursor), not a time: the whole file is timed.
         Page("manager: CSV export of 12 months of callbacks", reverse("callbacks:export"), manager, dashboard=True,
              target_ms=None),

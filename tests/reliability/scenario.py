@@ -22,6 +22,8 @@ from servicedesk import roles
 from servicedesk.dashboards.callback_rollup import refresh as refresh_callback_rollup
 from servicedesk.dashboards.follow_up_rollup import refresh as refresh_follow_up_rollup
 from servicedesk.dashboards.rollup import refresh as refresh_rollup
+from servicedesk.integrations.intake.models import InboxEvent
+from servicedesk.integrations.models import Integration
 from servicedesk.models import CallbackRollup, FollowUpRollup, JobRollup, Notification, WorkerHeartbeat
 from tests.callbacks.factories import CallbackFactory
 from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
@@ -56,6 +58,7 @@ def measure(outbox=None):
         "asked review requests": ReviewRequest.objects.filter(skipped="").count(),
         "e-mailed review requests": ReviewRequest.objects.exclude(emailed_at=None).count(),
         "e-mails": len(mail.outbox if outbox is None else outbox),
+        "processed webhook events": InboxEvent.objects.filter(state=InboxEvent.State.PROCESSED).count(),
     }
 
 
@@ -106,6 +109,12 @@ def everything_due():
     Notification.objects.create(recipient=managers[0], kind=Kind.ESCALATION, text="Callback overdue twice",
                                 key="scenario:unsent", created_at=now - timedelta(minutes=30))
 
+    # A webhook event stored two minutes ago whose task never ran (the broker was down): the sweep processes it.
+    integration = Integration.objects.create(name="Dispatch", created_by=managers[0])
+    InboxEvent.objects.create(integration=integration, event_id="msg_1", kind="customer.created",
+                              received_at=now - timedelta(minutes=2), occurred_at=now - timedelta(minutes=2),
+                              body='{"type": "customer.created", "data": {"external_id": "C-9", "name": "Ada"}}')
+
     asked = _after_one_run(send_review_requests, "asked review requests")
     return {
         "servicedesk.tasks.record_heartbeat": {"heartbeats": 1},
@@ -135,6 +144,7 @@ def everything_due():
         "recommendations.tasks.count_later_visits": {
             "later visits counted": _after_one_run(recommendation_count_later_visits, "later visits counted")},
         "servicedesk.tasks.resend_unsent_emails": {"e-mails": 1},
+        "servicedesk.integrations.intake.tasks.sweep_inbox": {"processed webhook events": 1},
     }
 
 

@@ -22,6 +22,8 @@ pytestmark = pytest.mark.django_db
 
 # Pages anyone may open without logging in; every other URL sends an anonymous visitor to a login page.
 PUBLIC = {"healthz", "login", "public:feedback", "public:feedback_thanks", "public:unsubscribe"}
+# Signed by the dispatch system, not a session: a delivery without a good signature is refused 401 by anyone.
+HOOKS = {"webhook_intake"}
 # The API reference's pages: the rest of /api/ answers a client without a token 401, not with the login page.
 API_PAGES = {"api:docs", "api:redoc"}
 # The roles none of the world's objects belong to: for them a real object and a missing one must look alike.
@@ -151,6 +153,14 @@ MATRIX = {
     ("integrations:token_issue", "POST"):           (302, 403, 403, 403, 200, 403, 403),
     ("integrations:token_revoke", "GET"):           (302, 405, 405, 405, 405, 405, 405),
     ("integrations:token_revoke", "POST"):          (302, 403, 403, 403, 302, 403, 403),
+    ("integrations:webhook_secret", "GET"):         (302, 405, 405, 405, 405, 405, 405),
+    ("integrations:webhook_secret", "POST"):        (302, 403, 403, 403, 302, 403, 403),
+    ("integrations:events_retry", "GET"):           (302, 405, 405, 405, 405, 405, 405),
+    ("integrations:events_retry", "POST"):          (302, 403, 403, 403, 302, 403, 403),
+    ("integrations:event_retry", "GET"):            (302, 405, 405, 405, 405, 405, 405),
+    ("integrations:event_retry", "POST"):           (302, 403, 403, 403, 302, 403, 403),
+    ("webhook_intake", "GET"):                      (405, 405, 405, 405, 405, 405, 405),
+    ("webhook_intake", "POST"):                     (401, 401, 401, 401, 401, 401, 401),
     # The API: a client without a token or a session gets 401 (not the login page); a session is a manager's only.
     ("api:root", "GET"):                            (401, 403, 403, 403, 200, 403, 403),
     ("api:root", "POST"):                           (401, 403, 403, 403, 405, 403, 403),
@@ -227,6 +237,8 @@ def test_only_the_public_pages_answer_an_anonymous_visitor():
             assert expected["anonymous"] == 401, (name, method)
         elif name in PUBLIC:
             assert expected["anonymous"] == 200, (name, method)
+        elif name in HOOKS:
+            assert expected["anonymous"] in (401, 405), (name, method)
         else:
             assert expected["anonymous"] == 302, (name, method)
 

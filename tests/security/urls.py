@@ -69,6 +69,10 @@ def kwargs_for(world, name):
         "api:follow_up_call": {"pk": w.call.pk},
         "integrations:token_issue": {"pk": w.integration.pk},
         "integrations:token_revoke": {"pk": w.integration.pk, "token_pk": w.api_token.pk},
+        "integrations:webhook_secret": {"pk": w.integration.pk},
+        "integrations:events_retry": {"pk": w.integration.pk},
+        "integrations:event_retry": {"pk": w.integration.pk, "event_pk": w.inbox_event.pk},
+        "webhook_intake": {"pk": w.integration.pk},
     }
     if name in by_name:
         return by_name[name]

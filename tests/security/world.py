@@ -15,6 +15,8 @@ from customers.models import Customer, Equipment, Job, Site
 from recommendations import services as recommendation_services
 from recommendations.models import Recommendation, Risk
 from servicedesk import roles
+from servicedesk.integrations.intake.models import InboxEvent
+from servicedesk.integrations.intake.services import webhook_secret_set
 from servicedesk.integrations.models import Integration
 from servicedesk.integrations.services import api_token_issue
 from servicedesk.models import Notification
@@ -43,6 +45,8 @@ class World:
     unsubscribe_token: str
     integration: Integration
     api_token: object
+    inbox_event: object
+
 
 
 def build_world():
@@ -91,11 +95,16 @@ def build_world():
     Job.objects.filter(pk=job.pk).update(external_id="J-1")
     integration = Integration.objects.create(name="Dispatch", created_by=users["manager"])
     api_token, _ = api_token_issue(integration=integration, label="sync", scope="read_write", by=users["manager"])
+    webhook_secret_set(integration=integration, by=users["manager"])
+    inbox_event = InboxEvent.objects.create(
+        integration=integration, event_id="msg_1", kind="job.completed", received_at=timezone.now(),
+        occurred_at=timezone.now(), body="{}", state=InboxEvent.State.FAILED, result="The event has no data object.")
     return World(
         users={**users, "anonymous": None}, customer=customer, original_job=original, job=job, other_job=other_job,
         callback=callback, training_item=training_item, recommendation=recommendation, call=call,
         notification=notification, decision=decision, feedback_token=make_feedback_token(original),
         unsubscribe_token=make_unsubscribe_token(customer), integration=integration, api_token=api_token,
+        inbox_event=inbox_event,
     )
 
 

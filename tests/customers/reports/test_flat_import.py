@@ -134,8 +134,8 @@ def test_existing_records_are_matched_by_phone_address_and_invoice_without_ids(c
 
 def test_the_dispatch_ids_are_used_when_the_file_has_them(crew):
     customer = CustomerFactory(external_id="C-1", phone="217 555 0199")
-    data = ("Customer ID,Customer,Phone,Site ID,Street,City,Job #,Start\n"
-            "C-1,New Name,217 555 0100,S-1,1 Elm St,Springfield,J-1,2025-04-01 08:00\n").encode()
+    data = (b"Customer ID,Customer,Phone,Site ID,Street,City,Job #,Start\n"
+            b"C-1,New Name,217 555 0100,S-1,1 Elm St,Springfield,J-1,2025-04-01 08:00\n")
     assert report_import(source=data).written
     customer.refresh_from_db()
     assert customer.name == "New Name" and customer.phone == "217 555 0100"
@@ -145,8 +145,8 @@ def test_the_dispatch_ids_are_used_when_the_file_has_them(crew):
 def test_ambiguous_customers_stop_the_import_until_resolved(crew):
     first = CustomerFactory(name="Pat Smith", phone="217 555 0111")
     second = CustomerFactory(name="Pat Smith Jr", phone="217 555 0111")
-    data = ("Customer,Phone,Street,City,Job #,Start\n"
-            "P. Smith,217 555 0111,1 Elm St,Springfield,J-1,2025-04-01 08:00\n").encode()
+    data = (b"Customer,Phone,Street,City,Job #,Start\n"
+            b"P. Smith,217 555 0111,1 Elm St,Springfield,J-1,2025-04-01 08:00\n")
     outcome = report_import(source=data)
     assert not outcome.written
     assert [(a.row, {c["pk"] for c in a.candidates}) for a in outcome.ambiguities] == [(2, {first.pk, second.pk})]
@@ -161,9 +161,9 @@ def test_ambiguous_customers_stop_the_import_until_resolved(crew):
 
 
 def test_an_unknown_technician_names_the_row_and_the_known_ones(crew):
-    data = ("Job #,Customer,Phone,Street,City,Technician,Start\n"
-            "J-1,Ann,217 555 0100,1 Elm St,Springfield,tom,2025-04-01 08:00\n"
-            "J-2,Bob,217 555 0101,2 Elm St,Springfield,Bobby Tables,2025-04-01 08:00\n").encode()
+    data = (b"Job #,Customer,Phone,Street,City,Technician,Start\n"
+            b"J-1,Ann,217 555 0100,1 Elm St,Springfield,tom,2025-04-01 08:00\n"
+            b"J-2,Bob,217 555 0101,2 Elm St,Springfield,Bobby Tables,2025-04-01 08:00\n")
     outcome = report_check(source=data)
     assert [str(error) for error in outcome.errors] == [
         "Row 3, Technician: 'Bobby Tables' is not a technician (give a user name, e-mail or full name). "
@@ -172,8 +172,8 @@ def test_an_unknown_technician_names_the_row_and_the_known_ones(crew):
 
 
 def test_ambiguous_dates_ask_once_and_the_order_given_is_used(crew):
-    data = ("Job #,Customer,Phone,Street,City,Start\n"
-            "J-1,Ann,217 555 0100,1 Elm St,Springfield,03/05/2025 08:00\n").encode()
+    data = (b"Job #,Customer,Phone,Street,City,Start\n"
+            b"J-1,Ann,217 555 0100,1 Elm St,Springfield,03/05/2025 08:00\n")
     with pytest.raises(NeedsDateOrder) as asked:
         report_check(source=data)
     assert asked.value.headers == ["Start"]

@@ -25,7 +25,7 @@ BACKGROUND_BYTES = 512 * 1024
 Status = ReportImport.Status
 
 
-def report_upload(*, name, content, by=None, via=Via.IMPORT, mapping=None):
+def report_upload(*, name, content, by=None, via=Via.IMPORT, mapping=None, inline=False):
     """Keeps the file and reads its header: a file that is not a table fails here; a workbook with several sheets
     waits for the sheet; a file whose headers a saved mapping knows (or `mapping`, by the command) is checked at
     once; any other waits for its columns to be mapped."""
@@ -34,10 +34,10 @@ def report_upload(*, name, content, by=None, via=Via.IMPORT, mapping=None):
     stored = default_storage.save(f"{STORE_DIR}/{secrets.token_urlsafe(18)}{suffix}", content)
     report = ReportImport.objects.create(file_name=Path(name).name[:255], stored_name=stored,
                                          size=default_storage.size(stored), by=by, via=via)
-    return report_read(report=report, mapping=mapping)
+    return report_read(report=report, mapping=mapping, inline=inline)
 
 
-def report_read(*, report, mapping=None):
+def report_read(*, report, mapping=None, inline=False):
     try:
         table = read_table(stored_path(report), sheet=report.sheet)
     except ImportRejected as rejected:
@@ -59,7 +59,7 @@ def report_read(*, report, mapping=None):
         report.fields = recognise(table.headers)
     report.save()
     if mapping:
-        return report_check_start(report=report)
+        return report_check_start(report=report, inline=inline)
     return report
 
 
@@ -109,23 +109,24 @@ def report_resolve(*, report, resolutions):
     return report_check_start(report=report)
 
 
-def report_check_start(*, report):
-    return _start(report, Status.CHECKING, write=False)
+def report_check_start(*, report, inline=False):
+    return _start(report, Status.CHECKING, write=False, inline=inline)
 
 
-def report_import_start(*, report, by=None):
+def report_import_start(*, report, by=None, inline=False):
     if report.status != Status.CHECKED or report.error_count or report.ambiguities:
         return report
     if by is not None:
         report.by = by
-    return _start(report, Status.IMPORTING, write=True)
+    return _start(report, Status.IMPORTING, write=True, inline=inline)
 
 
-def _start(report, status, *, write):
+def _start(report, status, *, write, inline=False):
+    """`inline`: in this process whatever the size (the nightly command is already in the background)."""
     report.status, report.rows_checked, report.rows_written = status, 0, 0
     report.save(update_fields=["status", "rows_checked", "rows_written", "by"])
     cache.delete(progress_key(report.pk))
-    if report.size <= BACKGROUND_BYTES:
+    if inline or report.size <= BACKGROUND_BYTES:
         report_run(report_id=report.pk, write=write)
         report.refresh_from_db()
         return report

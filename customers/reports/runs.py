@@ -18,6 +18,7 @@ from .matching import import_report
 from .models import ReportImport
 from .services import NeedsDateOrder, report_prepare
 
+_DATES = {"us": ", US dates (month first)", "day": ", day-first dates"}
 STORE_DIR = "imports/reports"
 ERRORS_SAVED = 500
 Status = ReportImport.Status
@@ -49,6 +50,7 @@ def report_run(*, report_id, write):
     except ImportRejected as rejected:
         return failed(report, rejected.errors)
     report.ambiguous_dates = []
+    report.layout = table.layout + "".join(sorted({_DATES[order] for order in orders.values() if order in _DATES}))
     seen = {"errors": 0}
 
     def tell(outcome, written):

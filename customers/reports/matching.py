@@ -14,6 +14,7 @@ a row matched by phone to a customer created on a page gets that key once, and t
 phone, so a re-import changes nothing. The preview runs the same code and rolls back; nothing of it is kept.
 """
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -42,6 +43,8 @@ from .mapping import BY_KEY
 from .values import moment_text
 
 CHUNK_ROWS = 2000
+# A report repeats each customer's phone on every one of their jobs; parsing a number is the costliest cell.
+_phone_digits = functools.lru_cache(maxsize=65536)(phone_digits)
 ERRORS_KEPT = 500
 KEY_PREFIX = "report-"
 
@@ -172,6 +175,7 @@ class _Run:
         self.orders = {key: date_orders.get(header, "us") for key, (_, header) in self.index.items()
                        if BY_KEY[key].is_date}
         self.technicians = _Technicians() if {"technician", "helpers"} & self.index.keys() else None
+        self.found = {}  # technician as the file names them -> why not found, or None
         self.seen = {"customers": set(), "sites": set(), "jobs": {}}
         self.written_rows = 0
 
@@ -218,14 +222,16 @@ class _Run:
         if not name:
             errors.append(RowError(number, "needs the customer's name"))
         values["name"] = name
-        values["phone_digits"] = phone_digits(values.get("phone", ""))
+        values["phone_digits"] = _phone_digits(values.get("phone", ""))
         values["email"] = values.get("email", "").strip()
         if not (values.get("customer_id") or values["phone_digits"] or values["email"]):
             errors.append(RowError(number, "needs the customer's id, phone or e-mail to recognise them"))
         if self.technicians:
             people = _people(values.get("technician", "")) + _people(values.get("helpers", ""))
             for person in people:
-                _, why = self.technicians.find(person)
+                if person not in self.found:
+                    self.found[person] = self.technicians.find(person)[1]
+                why = self.found[person]
                 if why:
                     errors.append(RowError(number, f"{why}. The technicians are: {self._known()}",
                                            self.title.get("technician") or self.title.get("helpers")))

@@ -24,6 +24,7 @@ from recommendations.models import Recommendation, Risk
 from servicedesk import roles
 
 HISTORY_JOBS = 200
+FLAT_REPORT_ROWS = 100_000
 COMPLETED_AT_ONCE = 100_000
 BRIEFING_RECOMMENDATIONS = 50
 
@@ -194,7 +195,22 @@ def sweeps(fixtures):
     for name, task in SWEEPS.items():
         figures.append((f"sweep {name}, nothing due: seconds", _sweep_seconds(task), 1.0))
     figures.extend(_completed_at_once())
+    figures.extend(_flat_report())
     return figures
+
+
+def _flat_report():
+    """A 100,000-row flat jobs report checked and imported in a fresh process (the worker's peak memory), rolled
+    back (tests/bench/flat_report.py)."""
+    probe = subprocess.run([sys.executable, "-m", "tests.bench.flat_report", str(FLAT_REPORT_ROWS)],
+                           capture_output=True, text=True, check=True, env=os.environ.copy())
+    result = json.loads(probe.stdout.strip().splitlines()[-1])
+    rows = f"{FLAT_REPORT_ROWS:,}-row jobs report"
+    return [
+        (f"{rows}: check seconds", lambda: result["check_seconds"], None),
+        (f"{rows}: check and import seconds", lambda: result["check_seconds"] + result["import_seconds"], 60),
+        (f"{rows}: worker peak memory MB", lambda: result["peak_mb"], 300),
+    ]
 
 
 def _sweep_seconds(task_name):

@@ -176,6 +176,7 @@ class _Run:
                        if BY_KEY[key].is_date}
         self.technicians = _Technicians() if {"technician", "helpers"} & self.index.keys() else None
         self.found = {}  # technician as the file names them -> why not found, or None
+        self.first_row_of_job = {}
         self.seen = {"customers": set(), "sites": set(), "jobs": {}}
         self.written_rows = 0
 
@@ -187,8 +188,17 @@ class _Run:
         for number, cells in rows:
             if isinstance(cells, RowError):
                 errors.append(cells)
-            else:
-                self._values(number, cells, errors)
+                continue
+            values = self._values(number, cells, errors)
+            if values is None:
+                continue
+            # One row per job: a job number (or a customer's invoice) twice is an error before anything is staged.
+            job = values.get("job_id") or f"{self._customer_key(values)}\x1f{values['invoice_number']}"
+            first = self.first_row_of_job.setdefault(job, number)
+            if first != number:
+                errors.append(RowError(number, f"{values.get('job_id') or values['invoice_number']!r} already "
+                                               f"appears in row {first}",
+                                       self.title.get("job_id") or self.title.get("invoice_number")))
         self.outcome.add_errors(errors)
 
     def chunk(self, rows):

@@ -212,3 +212,22 @@ def test_a_ten_thousand_row_file_with_one_bad_date_names_it_and_writes_nothing(c
 ])
 def test_addresses_compare_as_the_post_office_writes_them(street, same):
     assert address_key(street) == address_key(same)
+
+
+def test_bad_input_is_named_by_row_and_writes_nothing(crew):
+    data = ("Job #,Customer,Phone,Street,City,Start,Summary\n"
+            "J-1,Ann,217 555 0100,1 Elm St,Springfield,2025-04-01 08:00,ok\n"
+            f"J-2,Bob,217 555 0101,{'x' * 201},Springfield,2025-04-01 08:00,ok\n"
+            "J-3,Cy,217 555 0102,3 Elm St,Springfield,2025-04-01 08:00,ok,extra\n"
+            "J-1,Di,217 555 0103,4 Elm St,Springfield,2025-04-01 08:00,again\n").encode()
+    outcome = report_import(source=data)
+    assert not outcome.written and not Job.objects.exists() and not Customer.objects.exists()
+    assert [str(error) for error in outcome.errors] == [
+        "Row 4: The row has 8 cells but the header has 7.",
+        "Row 5, Job #: 'J-1' already appears in row 2",
+    ]
+    fixed = data.replace(b",ok,extra", b",ok").replace(b"J-1,Di", b"J-4,Di")
+    assert [str(error) for error in report_import(source=fixed).errors] == [
+        "Row 3, Street: is 201 characters long; at most 200 fit",
+    ]
+    assert not Job.objects.exists() and not Customer.objects.exists()

@@ -150,3 +150,23 @@ def test_a_file_with_errors_fails_with_row_numbered_messages(client_for, manager
     page = client.get(report.get_absolute_url()).content.decode()
     assert "Row 3, Visit on: &#x27;2025-02-30 08:00&#x27; is not a date" in page
     assert not Job.objects.exists()
+
+
+def test_ambiguous_customers_are_chosen_on_the_page_before_anything_is_written(client_for, manager, tom):
+    from tests.factories import CustomerFactory
+
+    CustomerFactory(name="Pat Smith", phone="217 555 0101")
+    junior = CustomerFactory(name="Pat Smith Jr", phone="217 555 0101")
+    client = client_for(manager)
+    ReportMapping.objects.create(name="Ours", signature=records.header_signature(list(FIELDS)), fields=FIELDS)
+    upload(client, UNFAMILIAR)
+    report = ReportImport.objects.get()
+    assert report.status == "checked" and [a["row"] for a in report.ambiguities] == [2]
+    page = client.get(report.get_absolute_url()).content.decode()
+    assert "Which customer is it?" in page and "Import 2 rows" not in page
+    client.post(reverse("customers:report_resolve", args=[report.pk]), {"resolve-0": str(junior.pk)})
+    report.refresh_from_db()
+    assert report.status == "checked" and report.ambiguities == []
+    assert report.counts["customers"] == {"new": 1, "matched": 0, "changed": 1}
+    client.post(reverse("customers:report_import", args=[report.pk]))
+    assert Job.objects.get(external_id="T-1").customer == junior

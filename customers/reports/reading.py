@@ -61,6 +61,23 @@ class Table:
                 cells = cells[:width]
             yield number, cells + [""] * (width - len(cells))
 
+    def estimated_rows(self):
+        """About how many rows the file has below the header, for the progress bar: its line ends counted (a
+        quoted line break counts too), or the sheet's size."""
+        if self.kind == "xlsx":
+            import openpyxl
+
+            with self._open() as binary:
+                book = openpyxl.load_workbook(binary, read_only=True)
+                rows = book[self.sheet].max_row or 0
+                book.close()
+            return max(0, rows - self.header_row)
+        lines = 0
+        with self._open() as binary:
+            for block in iter(lambda: binary.read(1024 * 1024), b""):
+                lines += block.count(b"\n")
+        return max(0, lines - self.header_row + 1)
+
     def first_values(self, limit=3):
         """Up to `limit` non-blank values of each column, for the mapping page."""
         values = [[] for _ in self.headers]

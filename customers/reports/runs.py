@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from ..importing import ImportRejected
+from ..importing import ImportRejected, RowError
 from .matching import import_report
 from .models import ReportImport
 from .services import NeedsDateOrder, report_prepare
@@ -51,6 +51,8 @@ def report_run(*, report_id, write):
         return failed(report, rejected.errors)
     report.ambiguous_dates = []
     report.layout = table.layout + "".join(sorted({_DATES[order] for order in orders.values() if order in _DATES}))
+    report.rows = table.estimated_rows()
+    ReportImport.objects.filter(pk=report.pk).update(rows=report.rows, layout=report.layout)
     seen = {"errors": 0}
 
     def tell(outcome, written):
@@ -61,8 +63,16 @@ def report_run(*, report_id, write):
             ReportImport.objects.filter(pk=report.pk).update(
                 rows_checked=outcome.rows, error_count=outcome.error_count, errors=_errors(outcome.errors))
 
-    outcome = import_report(table=table, mapping=fields, date_orders=orders, resolutions=report.resolutions,
-                            write=write, by=report.by, via=report.via, progress=tell)
+    try:
+        outcome = import_report(table=table, mapping=fields, date_orders=orders, resolutions=report.resolutions,
+                                write=write, by=report.by, via=report.via, progress=tell)
+    except ImportRejected as rejected:  # a file that stops reading halfway (bad bytes, a broken quote)
+        return failed(report, rejected.errors)
+    except Exception:
+        # Not left "being checked" for ever: the record says it stopped, the worker's log says why.
+        failed(report, [RowError(0, "The import stopped unexpectedly; nothing was written. Try again, and tell "
+                                    "your administrator if it happens again.")])
+        raise
     report.rows = report.rows_checked = outcome.rows
     report.counts, report.errors, report.error_count = outcome.counts, _errors(outcome.errors), outcome.error_count
     report.ambiguities = [{"row": a.row, "key": a.key, "name": a.name, "contact": a.contact,

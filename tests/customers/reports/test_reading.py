@@ -69,6 +69,7 @@ def test_a_title_and_blank_lines_above_the_header():
     assert table.headers[:2] == ["Job ID", "Customer"]
     assert [number for number, _ in table.rows()] == [5, 6]
     assert table.layout == "UTF-8 with BOM, commas, header on row 4"
+    assert table.estimated_rows() == 2  # for the progress bar
 
 
 def test_a_row_wider_than_the_header_is_an_error_naming_it():
@@ -110,6 +111,7 @@ def test_a_workbook_reads_dates_numbers_and_formulas_as_text():
     table = read_table(data)
     assert table.layout == "Excel workbook, sheet 'Jobs'"
     assert table.header_row == 3
+    assert table.estimated_rows() == 2
     assert rows_of(table) == [
         ["J-1", "Renée Dupré", "2025-03-05 13:00", "1234.5", "=1+1"],
         ["J-2", "Jürgen Müller", "2025-03-06", "89", "@SUM(A1)"],

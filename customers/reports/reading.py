@@ -72,11 +72,13 @@ class Table:
                 rows = book[self.sheet].max_row or 0
                 book.close()
             return max(0, rows - self.header_row)
-        lines = 0
+        lines, last = 0, b"\n"
         with self._open() as binary:
             for block in iter(lambda: binary.read(1024 * 1024), b""):
                 lines += block.count(b"\n")
-        return max(0, lines - self.header_row + 1)
+                last = block.rstrip(b"\x00")[-1:] or last
+        lines += last != b"\n"  # a last line without its line end
+        return max(0, lines - self.header_row)
 
     def first_values(self, limit=3):
         """Up to `limit` non-blank values of each column, for the mapping page."""

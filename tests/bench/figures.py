@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from callbacks.models import Callback
-from customers.models import Customer, Job, Site
+from customers.models import Customer, Job, ReportImport, Site
 from customers.phones import phone_digits
 from recommendations.models import Recommendation, Risk
 from servicedesk import roles
@@ -119,6 +119,11 @@ def prepare():
             for n in range(5)
         )
     todays_job = Job.objects.filter(lead_technician=technician, scheduled_start__date=today.date()).first()
+    # A jobs report import as its page sees it while the worker writes: what the progress bar polls every second.
+    report_import, _ = ReportImport.objects.get_or_create(
+        file_name="bench-jobs-report.csv", defaults={"status": ReportImport.Status.IMPORTING, "rows": 100_000,
+                                                     "rows_checked": 100_000, "stored_name": "imports/reports/none",
+                                                     "by": manager})
     return {
         "csr": csr,
         "manager": manager,
@@ -126,6 +131,7 @@ def prepare():
         "history_customer": customer,
         "todays_job": todays_job,
         "callback": Callback.objects.order_by("-logged_at").first(),
+        "report_import": report_import,
     }
 
 
@@ -171,6 +177,8 @@ def pages(fixtures):
         ),
         Page("manager: technician scorecard", reverse("dashboards:scorecard", args=[technician.pk]), manager,
              dashboard=True),
+        Page("manager: jobs report import progress (htmx poll)",
+             reverse("customers:report_progress", args=[fixtures["report_import"].pk]), manager, target_ms=50),
         # Its target is to stream in constant memory (a server-side cursor), not a time: the whole file is timed.
         Page("manager: CSV export of 12 months of callbacks", reverse("callbacks:export"), manager, dashboard=True,
              target_ms=None),

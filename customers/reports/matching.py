@@ -20,10 +20,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Upper
 
+from servicedesk import roles
 from servicedesk.audit import Via
 
 from ..importing import (
@@ -251,10 +253,6 @@ class _Run:
 
     def _known(self):
         if not hasattr(self, "_known_text"):
-            from django.contrib.auth import get_user_model
-
-            from servicedesk import roles
-
             users = get_user_model().objects.filter(groups__name=roles.TECHNICIAN, is_active=True).order_by(
                 "first_name", "last_name", "username")
             self._known_text = ", ".join(f"{(user.get_full_name() or user.username)} ({user.username})"

@@ -748,3 +748,7 @@ class ReviewRequest(models.Model):
     @property
     def was_asked(self):
         return not self.skipped
+
+
+# The flat jobs report's mappings and imports live in their own module (customers/reports/).
+from .reports.models import ReportImport, ReportMapping  # noqa: E402, F401

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import review_views, views
+from .reports import views as report_views
 
 app_name = "customers"
 
@@ -21,4 +22,11 @@ urlpatterns = [
     path("import/", views.import_upload, name="import"),
     path("import/confirm/", views.import_confirm, name="import_confirm"),
     path("import/example/<slug:kind>.csv", views.import_example, name="import_example"),
+    path("import/report/", report_views.report_upload, name="report_upload"),
+    path("import/report/<int:pk>/", report_views.report_detail, name="report_detail"),
+    path("import/report/<int:pk>/progress/", report_views.report_progress, name="report_progress"),
+    path("import/report/<int:pk>/sheet/", report_views.report_sheet, name="report_sheet"),
+    path("import/report/<int:pk>/columns/", report_views.report_map, name="report_map"),
+    path("import/report/<int:pk>/resolve/", report_views.report_resolve, name="report_resolve"),
+    path("import/report/<int:pk>/import/", report_views.report_import, name="report_import"),
 ]

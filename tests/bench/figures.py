@@ -18,12 +18,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from callbacks.models import Callback
-from customers.models import Customer, Job, Site
+from customers.models import Customer, Job, ReportImport, Site
 from customers.phones import phone_digits
 from recommendations.models import Recommendation, Risk
 from servicedesk import roles
 
 HISTORY_JOBS = 200
+FLAT_REPORT_ROWS = 100_000
 COMPLETED_AT_ONCE = 100_000
 BRIEFING_RECOMMENDATIONS = 50
 
@@ -118,6 +119,11 @@ def prepare():
             for n in range(5)
         )
     todays_job = Job.objects.filter(lead_technician=technician, scheduled_start__date=today.date()).first()
+    # A jobs report import as its page sees it while the worker writes: what the progress bar polls every second.
+    report_import, _ = ReportImport.objects.get_or_create(
+        file_name="bench-jobs-report.csv", defaults={"status": ReportImport.Status.IMPORTING, "rows": 100_000,
+                                                     "rows_checked": 100_000, "stored_name": "imports/reports/none",
+                                                     "by": manager})
     return {
         "csr": csr,
         "manager": manager,
@@ -125,6 +131,7 @@ def prepare():
         "history_customer": customer,
         "todays_job": todays_job,
         "callback": Callback.objects.order_by("-logged_at").first(),
+        "report_import": report_import,
     }
 
 
@@ -172,6 +179,8 @@ def pages(fixtures):
              dashboard=True),
         # Issue 19: the API's list page, read by an integration (a manager's session here: the same view).
         Page("integration: API jobs list (100 a page)", "/api/v1/jobs/", manager, target_ms=50),
+        Page("manager: jobs report import progress (htmx poll)",
+             reverse("customers:report_progress", args=[fixtures["report_import"].pk]), manager, target_ms=50),
         # Its target is to stream in constant memory (a server-side cursor), not a time: the whole file is timed.
         Page("manager: CSV export of 12 months of callbacks", reverse("callbacks:export"), manager, dashboard=True,
              target_ms=None),
@@ -196,7 +205,22 @@ def sweeps(fixtures):
     for name, task in SWEEPS.items():
         figures.append((f"sweep {name}, nothing due: seconds", _sweep_seconds(task), 1.0))
     figures.extend(_completed_at_once())
+    figures.extend(_flat_report())
     return figures
+
+
+def _flat_report():
+    """A 100,000-row flat jobs report checked and imported in a fresh process (the worker's peak memory), rolled
+    back (tests/bench/flat_report.py)."""
+    probe = subprocess.run([sys.executable, "-m", "tests.bench.flat_report", str(FLAT_REPORT_ROWS)],
+                           capture_output=True, text=True, check=True, env=os.environ.copy())
+    result = json.loads(probe.stdout.strip().splitlines()[-1])
+    rows = f"{FLAT_REPORT_ROWS:,}-row jobs report"
+    return [
+        (f"{rows}: check seconds", lambda: result["check_seconds"], None),
+        (f"{rows}: check and import seconds", lambda: result["check_seconds"] + result["import_seconds"], 60),
+        (f"{rows}: worker peak memory MB", lambda: result["peak_mb"], 300),
+    ]
 
 
 def _sweep_seconds(task_name):

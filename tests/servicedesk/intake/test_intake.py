@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -15,6 +16,7 @@ from customers.models import Customer, Job, Site
 from servicedesk.integrations.intake.models import MAX_BODY, InboxEvent
 from servicedesk.integrations.intake.services import inbox_event_process, inbox_sweep
 from servicedesk.integrations.models import Integration
+from tests.reliability.test_replay_every_task import _failing_at, _writes_of
 
 from .conftest import base64_secret, fixtures, signed
 
@@ -161,3 +163,27 @@ def test_the_sweep_processes_events_still_waiting_after_a_minute_and_only_those(
     assert inbox_sweep(now=timezone.now() + timedelta(minutes=2)) == 0
     event.refresh_from_db()
     assert event.state == InboxEvent.State.PROCESSED and Customer.objects.filter(external_id="C-500").exists()
+
+
+def test_processing_that_dies_at_any_write_leaves_the_event_waiting_and_a_later_run_applies_it_once(
+    client, integration,
+):
+    """As a worker killed mid-event: its transaction never commits, the event still waits (the message comes back,
+    acks_late, or the sweep finds it) and the next run applies it once."""
+    body = json.dumps(GENERIC["customer.created"]).encode()
+    client.post(f"/hooks/{integration.pk}/", body, content_type="application/json", headers=signed(integration, body))
+    event = InboxEvent.objects.get()
+    writes = _writes_of(lambda: inbox_event_process(event_pk=event.pk))
+    assert writes >= 3  # the customer, its trail, the event
+
+    for k in range(1, writes + 1):
+        with pytest.raises(DatabaseError), _failing_at(k), transaction.atomic():
+            inbox_event_process(event_pk=event.pk)
+        event.refresh_from_db()
+        assert (event.state, Customer.objects.count()) == (InboxEvent.State.WAITING, 0), f"write {k} of {writes}"
+    inbox_event_process(event_pk=event.pk)
+    inbox_event_process(event_pk=event.pk)
+
+    event.refresh_from_db()
+    assert event.state == InboxEvent.State.PROCESSED and event.attempts == 1
+    assert Customer.objects.filter(external_id="C-500").count() == 1

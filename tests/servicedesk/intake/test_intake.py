@@ -73,6 +73,9 @@ def test_deliveries_that_fail_a_check_are_refused_and_store_nothing(client, deli
         "another integration's signature": (deliver(housecall_pro, body, headers=good), 401),
         "not JSON": (deliver(integration, b"customer=C-500&name=Ada"), 400),
         "a JSON list": (deliver(integration, b"[1, 2]"), 400),
+        "a date no calendar has": (deliver(integration, b'{"type": "job.completed", "timestamp": '
+                                                        b'"2026-13-45T10:00:00Z"}'), 400),
+        "an event id too long": (deliver(integration, body, event_id="x" * 201), 400),
         "over 1 MiB": (deliver(integration, b'{"pad": "' + b"x" * MAX_BODY + b'"}'), 413),
     }
     unknown = client.post("/hooks/987654/", body, content_type="application/json", headers=good)

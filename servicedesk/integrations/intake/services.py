@@ -163,7 +163,10 @@ def _upsert(change, occurred_at):
     version = RecordVersion.objects.select_for_update().get(kind=change.kind, external_id=external_id)
     if version.occurred_at > occurred_at:
         return f"{noun} {external_id}: left as it is (a later change is applied)"
-    plan = apply_records(kind=change.kind, records=[change.record], by=None, via=Via.WEBHOOK)
+    # The dispatch system reports a booking already made: one for a do-not-service customer is flagged and the
+    # managers told, as a file's is, not refused as the API refuses a request to book.
+    plan = apply_records(kind=change.kind, records=[change.record], by=None, via=Via.WEBHOOK,
+                         refuses_bookings=False)
     if version.occurred_at != occurred_at:
         version.occurred_at = occurred_at
         version.save(update_fields=["occurred_at"])

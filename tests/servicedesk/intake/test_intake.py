@@ -16,6 +16,7 @@ from customers.models import Customer, Job, Site
 from servicedesk.integrations.intake.models import MAX_BODY, InboxEvent
 from servicedesk.integrations.intake.services import inbox_event_process, inbox_sweep
 from servicedesk.integrations.models import Integration
+from servicedesk.models import Notification
 from tests.reliability.test_replay_every_task import _failing_at, _writes_of
 
 from .conftest import base64_secret, fixtures, signed
@@ -190,3 +191,17 @@ def test_processing_that_dies_at_any_write_leaves_the_event_waiting_and_a_later_
     event.refresh_from_db()
     assert event.state == InboxEvent.State.PROCESSED and event.attempts == 1
     assert Customer.objects.filter(external_id="C-500").count() == 1
+
+
+def test_a_booking_reported_for_a_do_not_service_customer_is_imported_flagged_and_told_not_refused(
+    deliver, integration, technicians, manager,
+):
+    _setup_site(deliver, integration)
+    Customer.objects.filter(external_id="C-500").update(do_not_service=True)
+
+    deliver(integration, GENERIC["job.scheduled"])
+
+    event = InboxEvent.objects.get(kind="job.scheduled")
+    assert event.state == InboxEvent.State.PROCESSED, event.result
+    assert Job.objects.get(external_id="J-500").booked_in_dispatch_for_do_not_service is True
+    assert Notification.objects.filter(recipient=manager, text__contains="do-not-service").exists()

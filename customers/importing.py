@@ -86,6 +86,9 @@ class ImportPlan:
     ignored_headers: list = field(default_factory=list)
     update_fields: list = field(default_factory=list)
     api: bool = False  # records from the API: `row` is the record's index and `column` the field's name
+    # The API is asked before a booking is made, so it refuses one for a do-not-service customer; a file or a
+    # webhook reports one already made in the dispatch system, which is imported and flagged.
+    refuses_bookings: bool = False
     # Jobs booked in the dispatch system for a do-not-service customer: imported, flagged and told to managers.
     do_not_service_bookings: list = field(default_factory=list)
 
@@ -758,7 +761,7 @@ def _flag_do_not_service_bookings(plan, current):
         books = status in opened and (existing is None or existing["status"] not in opened)
         flagged = existing is not None and existing["booked_in_dispatch_for_do_not_service"]
         if books and customer_of[record.external_id] in let_go:
-            if plan.api:
+            if plan.refuses_bookings:
                 name, customer = let_go[customer_of[record.external_id]]
                 customer = f" (customer {customer!r})" if customer else ""
                 plan.errors.append(RowError(record.row, (

@@ -11,11 +11,11 @@ from servicedesk.audit import Via
 from .importing import CUSTOMERS, KINDS, ImportPlan, Record, RowError, apply_plan, finish_plan
 
 
-def plan_records(*, kind, records):
+def plan_records(*, kind, records, refuses_bookings=True):
     """What writing `records` (the API's: dicts of field name -> value, the fields the kind's file columns are,
     by their keys) would do, without writing: the same checks, choices, aliases and references as a file."""
     spec = KINDS[kind]
-    plan = ImportPlan(kind=spec, api=True)
+    plan = ImportPlan(kind=spec, api=True, refuses_bookings=refuses_bookings)
     columns = {column.key: column for column in spec.columns}
     keys = list(records[0]) if records else []
     plan.columns = [(columns[key], key, index) for index, key in enumerate(keys) if key in columns]
@@ -66,10 +66,12 @@ def _api_text(value):
     raise ValueError("must be text, a number, true or false, or null")
 
 
-def apply_records(*, kind, records, by=None, via=Via.API):
+def apply_records(*, kind, records, by=None, via=Via.API, refuses_bookings=True):
     """The API's upsert of one or many records, all or nothing: raises ImportRejected, writing nothing, with every
     error by record index and field. What it changes is on the trail as through `via`, by `by` (a manager's session;
     None for an integration's token). A new booking for a do-not-service customer is refused, as job_book refuses
-    it, where a file's is imported and flagged (customers.importing)."""
+    it, where a file's is imported and flagged (customers.importing); `refuses_bookings=False` for records that
+    report a booking already made in the dispatch system (its webhooks), which are flagged as a file's are."""
     with transaction.atomic():
-        return apply_plan(plan_records(kind=kind, records=records), by=by, via=via)
+        return apply_plan(plan_records(kind=kind, records=records, refuses_bookings=refuses_bookings), by=by,
+                          via=via)

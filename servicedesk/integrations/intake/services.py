@@ -67,9 +67,12 @@ def inbox_store(*, integration: Integration, secret: str, body: bytes, headers: 
     if not isinstance(payload, dict):
         raise Refused(400, "The body is not a JSON object.")
     adapter = adapter_for(integration.kind)
-    envelope = adapter.envelope(payload, headers, body)
-    if not envelope.event_id:
-        raise Refused(400, "The event has no id.")
+    try:
+        envelope = adapter.envelope(payload, headers, body)
+    except (ValueError, TypeError, OverflowError, OSError):  # a date no calendar has, a timestamp out of range
+        raise Refused(400, "The event's timestamp is not a date and time.") from None
+    if not envelope.event_id or len(envelope.event_id) > InboxEvent._meta.get_field("event_id").max_length:
+        raise Refused(400, "The event has no id, or one longer than 200 characters.")
     now = now or timezone.now()
     known = adapter.knows(envelope.kind)
     event = InboxEvent(
@@ -160,7 +163,10 @@ def _upsert(change, occurred_at):
     version = RecordVersion.objects.select_for_update().get(kind=change.kind, external_id=external_id)
     if version.occurred_at > occurred_at:
         return f"{noun} {external_id}: left as it is (a later change is applied)"
-    plan = apply_records(kind=change.kind, records=[change.record], by=None, via=Via.WEBHOOK)
+    # The dispatch system reports a booking already made: one for a do-not-service customer is flagged and the
+    # managers told, as a file's is, not refused as the API refuses a request to book.
+    plan = apply_records(kind=change.kind, records=[change.record], by=None, via=Via.WEBHOOK,
+                         refuses_bookings=False)
     if version.occurred_at != occurred_at:
         version.occurred_at = occurred_at
         version.save(update_fields=["occurred_at"])

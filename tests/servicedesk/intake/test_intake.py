@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -15,6 +16,8 @@ from customers.models import Customer, Job, Site
 from servicedesk.integrations.intake.models import MAX_BODY, InboxEvent
 from servicedesk.integrations.intake.services import inbox_event_process, inbox_sweep
 from servicedesk.integrations.models import Integration
+from servicedesk.models import Notification
+from tests.reliability.test_replay_every_task import _failing_at, _writes_of
 
 from .conftest import base64_secret, fixtures, signed
 
@@ -71,6 +74,9 @@ def test_deliveries_that_fail_a_check_are_refused_and_store_nothing(client, deli
         "another integration's signature": (deliver(housecall_pro, body, headers=good), 401),
         "not JSON": (deliver(integration, b"customer=C-500&name=Ada"), 400),
         "a JSON list": (deliver(integration, b"[1, 2]"), 400),
+        "a date no calendar has": (deliver(integration, b'{"type": "job.completed", "timestamp": '
+                                                        b'"2026-13-45T10:00:00Z"}'), 400),
+        "an event id too long": (deliver(integration, body, event_id="x" * 201), 400),
         "over 1 MiB": (deliver(integration, b'{"pad": "' + b"x" * MAX_BODY + b'"}'), 413),
     }
     unknown = client.post("/hooks/987654/", body, content_type="application/json", headers=good)
@@ -161,3 +167,41 @@ def test_the_sweep_processes_events_still_waiting_after_a_minute_and_only_those(
     assert inbox_sweep(now=timezone.now() + timedelta(minutes=2)) == 0
     event.refresh_from_db()
     assert event.state == InboxEvent.State.PROCESSED and Customer.objects.filter(external_id="C-500").exists()
+
+
+def test_processing_that_dies_at_any_write_leaves_the_event_waiting_and_a_later_run_applies_it_once(
+    client, integration,
+):
+    """As a worker killed mid-event: its transaction never commits, the event still waits (the message comes back,
+    acks_late, or the sweep finds it) and the next run applies it once."""
+    body = json.dumps(GENERIC["customer.created"]).encode()
+    client.post(f"/hooks/{integration.pk}/", body, content_type="application/json", headers=signed(integration, body))
+    event = InboxEvent.objects.get()
+    writes = _writes_of(lambda: inbox_event_process(event_pk=event.pk))
+    assert writes >= 3  # the customer, its trail, the event
+
+    for k in range(1, writes + 1):
+        with pytest.raises(DatabaseError), _failing_at(k), transaction.atomic():
+            inbox_event_process(event_pk=event.pk)
+        event.refresh_from_db()
+        assert (event.state, Customer.objects.count()) == (InboxEvent.State.WAITING, 0), f"write {k} of {writes}"
+    inbox_event_process(event_pk=event.pk)
+    inbox_event_process(event_pk=event.pk)
+
+    event.refresh_from_db()
+    assert event.state == InboxEvent.State.PROCESSED and event.attempts == 1
+    assert Customer.objects.filter(external_id="C-500").count() == 1
+
+
+def test_a_booking_reported_for_a_do_not_service_customer_is_imported_flagged_and_told_not_refused(
+    deliver, integration, technicians, manager,
+):
+    _setup_site(deliver, integration)
+    Customer.objects.filter(external_id="C-500").update(do_not_service=True)
+
+    deliver(integration, GENERIC["job.scheduled"])
+
+    event = InboxEvent.objects.get(kind="job.scheduled")
+    assert event.state == InboxEvent.State.PROCESSED, event.result
+    assert Job.objects.get(external_id="J-500").booked_in_dispatch_for_do_not_service is True
+    assert Notification.objects.filter(recipient=manager, text__contains="do-not-service").exists()

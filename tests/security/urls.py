@@ -45,6 +45,8 @@ def kwargs_for(world, name):
         "customers:do_not_service_booked_job": {"pk": w.customer.pk, "job_pk": w.job.pk},
         "customers:job_detail": {"pk": w.job.pk},
         "customers:import_example": {"kind": "customers"},
+        **{f"customers:report_{step}": {"pk": w.report_import.pk}
+           for step in ("detail", "progress", "sheet", "map", "resolve", "import")},
         "callbacks:training_done": {"pk": w.callback.pk, "item_pk": w.training_item.pk},
         "notification_open": {"pk": w.notification.pk},
         "recommendations:briefing": {"pk": w.job.pk},

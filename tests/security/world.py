@@ -12,6 +12,7 @@ from callbacks import services as callback_services
 from callbacks.models import Callback, TrainingItem, Urgency
 from customers import services as customer_services
 from customers.models import Customer, Equipment, Job, Site
+from customers.reports.models import ReportImport
 from recommendations import services as recommendation_services
 from recommendations.models import Recommendation, Risk
 from servicedesk import roles
@@ -46,6 +47,7 @@ class World:
     integration: Integration
     api_token: object
     inbox_event: object
+    report_import: object  # a jobs report imported last week
 
 
 
@@ -99,12 +101,16 @@ def build_world():
     inbox_event = InboxEvent.objects.create(
         integration=integration, event_id="msg_1", kind="job.completed", received_at=timezone.now(),
         occurred_at=timezone.now(), body="{}", state=InboxEvent.State.FAILED, result="The event has no data object.")
+    report_import = ReportImport.objects.create(
+        file_name="jobs-report.csv", stored_name="", status=ReportImport.Status.IMPORTED, rows=2, rows_checked=2,
+        rows_written=2, by=users["manager"], created_at=timezone.now() - timedelta(days=7),
+        finished_at=timezone.now() - timedelta(days=7))
     return World(
         users={**users, "anonymous": None}, customer=customer, original_job=original, job=job, other_job=other_job,
         callback=callback, training_item=training_item, recommendation=recommendation, call=call,
         notification=notification, decision=decision, feedback_token=make_feedback_token(original),
         unsubscribe_token=make_unsubscribe_token(customer), integration=integration, api_token=api_token,
-        inbox_event=inbox_event,
+        inbox_event=inbox_event, report_import=report_import,
     )
 
 

@@ -183,6 +183,13 @@ BEAT_SCHEDULE = {
         # never counted; those are counted live meanwhile, so this only keeps the live part small.
         "crontab": {"minute": "4-59/10"},
     },
+    "send webhook deliveries due": {
+        "task": "servicedesk.webhooks.tasks.sweep_webhook_deliveries",
+        "sweep": "send-webhook-deliveries",
+        # Retries fall due as rows (30 s after a first failure), and a delivery whose message was lost with Redis
+        # or a killed worker is found here: every 30 seconds keeps the shortest retry close to its time.
+        "every": 30,
+    },
 }
 
 # `manage.py run_sweep NAME` -> task: every entry that names a sweep (all but the heartbeat).

@@ -43,20 +43,24 @@ def next_attempt_at(*, retries, retry_from, now):
     return min(now + delay, deadline)
 
 
-def _claim(delivery_id, now):
+def _claim(delivery_id, now, claim=None):
     # Only the row's own columns in the condition: PostgreSQL re-checks them on the row a concurrent claim just
-    # wrote, so of two workers (or a worker and a sweep) exactly one gets 1.
+    # wrote, so of two workers (or a worker and a sweep) exactly one gets 1. `claim` is the sweep's hold on the
+    # row, handed to the one task it enqueued for it: that task, and no other, takes it over.
+    free = Q(claimed_until=None) | Q(claimed_until__lt=now)
+    if claim is not None:
+        free |= Q(claimed_until=claim)
     return Delivery.objects.filter(
-        Q(claimed_until=None) | Q(claimed_until__lt=now),
-        pk=delivery_id, delivered_at=None, gave_up_at=None, next_attempt_at__lte=now,
+        free, pk=delivery_id, delivered_at=None, gave_up_at=None, next_attempt_at__lte=now,
     ).update(claimed_until=now + CLAIM_LEASE)
 
 
-def delivery_attempt(*, delivery_id, now=None) -> Attempt | None:
-    """Post one outbox row to its subscriber, if it is due and no one else is; record the attempt and what follows:
-    delivered, retried later, given up, or, three days into a subscriber's failing, the subscription disabled."""
+def delivery_attempt(*, delivery_id, now=None, claim=None) -> Attempt | None:
+    """Post one outbox row to its subscriber, if it is due and no one else holds it; record the attempt and what
+    follows: delivered, retried later, given up, or, three days into a subscriber's failing, the subscription
+    disabled."""
     now = now or timezone.now()
-    if not _claim(delivery_id, now):
+    if not _claim(delivery_id, now, claim):
         return None
     delivery = Delivery.objects.select_related("event", "subscription").get(pk=delivery_id)
     subscription = delivery.subscription
@@ -119,10 +123,22 @@ def _disable_failing(subscription, now):
         )
 
 
-def deliveries_due(*, now=None, limit=SWEEP_BATCH) -> list[int]:
+def deliveries_due(*, now=None, limit=SWEEP_BATCH):
     """The rows whose time has come and that no worker holds: retries, and first attempts whose message was lost."""
     now = now or timezone.now()
-    return list(Delivery.objects.due(now).order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    return Delivery.objects.due(now).order_by("next_attempt_at")[:limit]
+
+
+def deliveries_claim_due(*, now=None, limit=SWEEP_BATCH) -> tuple[list[int], object]:
+    """The sweep's half: hold the due rows for CLAIM_LEASE, for the tasks it hands them to (the claim returned).
+    Two sweeps at once take different rows (SKIP LOCKED); a message lost again frees its row when the hold lapses."""
+    now = now or timezone.now()
+    claim = now + CLAIM_LEASE
+    with transaction.atomic():
+        ids = list(deliveries_due(now=now, limit=limit).select_for_update(skip_locked=True, of=("self",))
+                   .values_list("pk", flat=True))
+        Delivery.objects.filter(pk__in=ids).update(claimed_until=claim)
+    return ids, claim
 
 
 def attempts_of(subscription, limit=100):

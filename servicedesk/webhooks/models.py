@@ -95,7 +95,7 @@ class DeliveryQuerySet(models.QuerySet):
 
 class Delivery(models.Model):
     """The outbox row: one event for one subscription, unique, delivered at least once. The row is the truth: a
-    message lost with Redis or a killed worker is found again by the sweep (deliveries_due)."""
+    message lost with Redis or a killed worker is found again by the sweep (deliveries_claim_due)."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")

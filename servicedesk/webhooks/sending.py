@@ -36,7 +36,7 @@ def _version():
         return "0"
 
 
-USER_AGENT = f"servicedesk-webhooks/{_version()} (+https://github.com/servicedesk)"
+USER_AGENT = f"servicedesk-webhooks/{_version()}"
 
 
 class Refused(Exception):

@@ -22,7 +22,9 @@ from servicedesk import roles
 from servicedesk.dashboards.callback_rollup import refresh as refresh_callback_rollup
 from servicedesk.dashboards.follow_up_rollup import refresh as refresh_follow_up_rollup
 from servicedesk.dashboards.rollup import refresh as refresh_rollup
+from servicedesk.integrations.models import Integration
 from servicedesk.models import CallbackRollup, FollowUpRollup, JobRollup, Notification, WorkerHeartbeat
+from servicedesk.webhooks.models import Attempt, Delivery, Event, Subscription
 from tests.callbacks.factories import CallbackFactory
 from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
 from tests.callbacks.follow_ups.test_calls_concurrency import _completed_jobs
@@ -56,6 +58,7 @@ def measure(outbox=None):
         "asked review requests": ReviewRequest.objects.filter(skipped="").count(),
         "e-mailed review requests": ReviewRequest.objects.exclude(emailed_at=None).count(),
         "e-mails": len(mail.outbox if outbox is None else outbox),
+        "webhook attempts": Attempt.objects.count(),
     }
 
 
@@ -105,6 +108,14 @@ def everything_due():
     # An escalation made while the mail server was down: in the inbox, its e-mail still to send.
     Notification.objects.create(recipient=managers[0], kind=Kind.ESCALATION, text="Callback overdue twice",
                                 key="scenario:unsent", created_at=now - timedelta(minutes=30))
+    # An outbox row whose message was lost (Redis restarted): due since a minute ago. Its URL is refused at send
+    # (a loopback address), so the attempt is recorded without any network.
+    subscription = Subscription.objects.create(
+        integration=Integration.objects.create(name="Dispatch board", created_by=managers[0]), label="Board",
+        url="https://127.0.0.1/hooks", event_types=["callback.logged"], secret="whsec_c2VjcmV0", created_by=managers[0])
+    Delivery.objects.create(
+        event=Event.objects.create(type="callback.logged", occurred_at=now, body="{}"), subscription=subscription,
+        next_attempt_at=now - timedelta(minutes=1), retry_from=now - timedelta(minutes=1))
 
     asked = _after_one_run(send_review_requests, "asked review requests")
     return {
@@ -135,6 +146,8 @@ def everything_due():
         "recommendations.tasks.count_later_visits": {
             "later visits counted": _after_one_run(recommendation_count_later_visits, "later visits counted")},
         "servicedesk.tasks.resend_unsent_emails": {"e-mails": 1},
+        # Attempted once, failed, due again in 30 seconds: the second run finds nothing due.
+        "servicedesk.webhooks.tasks.sweep_webhook_deliveries": {"webhook attempts": 1},
     }
 
 

@@ -1,6 +1,7 @@
 """Delivery against a real receiver on loopback: the same webhook-id on every retry, the retry schedule, a receiver
 down and back, three days of failure, a rotated secret. Time passes by handing the services a later `now` and
-running the sweep's query (deliveries_due) and the task's service (delivery_attempt) as beat and a worker would."""
+running the sweep's claim (deliveries_claim_due) and the task's service (delivery_attempt) as beat and a worker
+would."""
 
 from datetime import timedelta
 
@@ -23,7 +24,8 @@ def feedback(job=None, text="The new thermostat is great."):
 
 def sweep(now):
     """What beat and the workers do at `now`: every due row attempted once."""
-    return [delivery.delivery_attempt(delivery_id=pk, now=now) for pk in delivery.deliveries_due(now=now)]
+    ids, claim = delivery.deliveries_claim_due(now=now)
+    return [delivery.delivery_attempt(delivery_id=pk, now=now, claim=claim) for pk in ids]
 
 
 def test_a_receiver_failing_three_times_gets_the_fourth_attempt_with_the_same_webhook_id(

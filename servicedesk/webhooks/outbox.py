@@ -64,9 +64,9 @@ def document(*, event_type, event_uuid, occurred_at, data):
     )
 
 
-def write_event(*, event_type, data, subscription_ids, object_id=None, now=None):
-    """The event and one delivery per subscription (unique), in the caller's transaction; each enabled
-    subscription's delivery is handed to a worker once that commits."""
+def write_event(*, event_type, data, subscription_ids, enabled_ids=None, object_id=None, now=None):
+    """The event and one delivery per subscription (unique), in the caller's transaction; the enabled
+    subscriptions' deliveries are handed to a worker once that commits (a disabled one's wait for it)."""
     now = now or timezone.now()
     event_uuid = uuid.uuid4()
     event = Event.objects.create(
@@ -77,15 +77,16 @@ def write_event(*, event_type, data, subscription_ids, object_id=None, now=None)
         [Delivery(event=event, subscription_id=pk, created_at=now, next_attempt_at=now, retry_from=now)
          for pk in subscription_ids],
     )
-    enqueue_on_commit([delivery.pk for delivery in deliveries])
+    enabled_ids = set(subscription_ids if enabled_ids is None else enabled_ids)
+    enqueue_on_commit([delivery.pk for delivery in deliveries if delivery.subscription_id in enabled_ids])
     return event
 
 
 def record_event(event_type, record):
-    subscription_ids = [
-        pk for pk, types in Subscription.objects.values_list("pk", "event_types") if event_type in types
-    ]
-    if not subscription_ids:
+    subscriptions = [(pk, enabled) for pk, types, enabled
+                     in Subscription.objects.values_list("pk", "event_types", "enabled") if event_type in types]
+    if not subscriptions:
         return None
-    return write_event(event_type=event_type, data=data_of(record), subscription_ids=subscription_ids,
-                       object_id=record.pk)
+    return write_event(event_type=event_type, data=data_of(record), object_id=record.pk,
+                       subscription_ids=[pk for pk, _ in subscriptions],
+                       enabled_ids=[pk for pk, enabled in subscriptions if enabled])

@@ -82,7 +82,8 @@ def test_at_most_64_kib_of_an_answer_is_read_and_1_kib_kept(receiver, subscribe,
     assert sending.MAX_RESPONSE == 64 * 1024 and sending.TIMEOUT == 10
 
 
-def test_a_claimed_delivery_is_not_sent_twice(receiver, subscribe, django_capture_on_commit_callbacks):
+def test_a_delivery_held_by_a_killed_worker_is_sent_again_once_its_hold_lapses_and_only_once(
+        receiver, subscribe, django_capture_on_commit_callbacks):
     subscribe(receiver.url, ["feedback.received"])
     receiver.answers = [500]
     with django_capture_on_commit_callbacks(execute=True):
@@ -90,7 +91,12 @@ def test_a_claimed_delivery_is_not_sent_twice(receiver, subscribe, django_captur
     row = Delivery.objects.get()
     due = row.next_attempt_at
 
-    assert delivery._claim(row.pk, due) == 1
+    assert delivery._claim(row.pk, due) == 1  # a worker takes it, and is killed before it records anything
     assert delivery.delivery_attempt(delivery_id=row.pk, now=due) is None  # held by the first claim
-    assert delivery.delivery_attempt(delivery_id=row.pk, now=due + delivery.CLAIM_LEASE * 2) is not None  # lapsed
-    assert len(receiver.requests) == 2
+    assert delivery.deliveries_claim_due(now=due)[0] == []  # the sweep leaves it to its holder too
+    later = due + delivery.CLAIM_LEASE * 2
+    ids, claim = delivery.deliveries_claim_due(now=later)  # the hold lapsed: the sweep hands it on
+    assert ids == [row.pk]
+    assert delivery.delivery_attempt(delivery_id=row.pk, now=later) is None  # another worker: held by the sweep
+    assert delivery.delivery_attempt(delivery_id=row.pk, now=later, claim=claim) is not None  # the sweep's task
+    assert len(receiver.requests) == 2 and len(set(receiver.ids())) == 1

@@ -33,6 +33,7 @@ SWEEP_BATCH = 1_000
 # How stale a subscription's "last delivered" may be shown.
 QUIET = timedelta(minutes=1)
 
+
 def next_attempt_at(*, retries, retry_from, now):
     """When to try again after `retries` failures in a row, or None once three days have passed: give up."""
     deadline = retry_from + GIVE_UP_AFTER

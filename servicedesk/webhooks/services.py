@@ -40,10 +40,12 @@ def new_secret() -> str:
 def _clean(*, label, url, event_types):
     errors = {}
     label = (label or "").strip()
-    if not label:
-        errors["label"] = "Say what receives the events, e.g. the dispatch board."
+    if not label or len(label) > 100:
+        errors["label"] = "Say in at most 100 characters what receives the events, e.g. the dispatch board."
     url = (url or "").strip()
     try:
+        if len(url) > 500:
+            raise sending.Refused("The URL may be at most 500 characters long.")
         sending.check_url(url)
     except sending.Refused as exc:
         errors["url"] = str(exc)

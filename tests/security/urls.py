@@ -69,6 +69,9 @@ def kwargs_for(world, name):
         "api:follow_up_call": {"pk": w.call.pk},
         "integrations:token_issue": {"pk": w.integration.pk},
         "integrations:token_revoke": {"pk": w.integration.pk, "token_pk": w.api_token.pk},
+        "webhooks:add": {"integration_pk": w.integration.pk},
+        "webhooks:replay": {"integration_pk": w.integration.pk, "pk": w.webhook_subscription.pk,
+                            "delivery_pk": w.webhook_delivery.pk},
     }
     if name in by_name:
         return by_name[name]
@@ -79,6 +82,8 @@ def kwargs_for(world, name):
         return {"pk": w.call.pk}
     if name.startswith("callbacks:") and "<int:pk>" in pattern:
         return {"pk": w.callback.pk}
+    if name.startswith("webhooks:"):
+        return {"integration_pk": w.integration.pk, "pk": w.webhook_subscription.pk}
     if "<" in pattern:
         raise AssertionError(f"{name}: say which object of the world its arguments point at")
     return {}

@@ -19,6 +19,8 @@ from servicedesk.integrations.models import Integration
 from servicedesk.integrations.services import api_token_issue
 from servicedesk.models import Notification
 from servicedesk.tokens import make_feedback_token, make_unsubscribe_token
+from servicedesk.webhooks.models import Delivery, Event, Subscription
+from servicedesk.webhooks.services import new_secret
 from tests.callbacks.factories import CompletedJobFactory
 from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
 from tests.factories import JobFactory, TechnicianFactory, UserFactory
@@ -43,6 +45,8 @@ class World:
     unsubscribe_token: str
     integration: Integration
     api_token: object
+    webhook_subscription: object = None
+    webhook_delivery: object = None
 
 
 def build_world():
@@ -91,11 +95,18 @@ def build_world():
     Job.objects.filter(pk=job.pk).update(external_id="J-1")
     integration = Integration.objects.create(name="Dispatch", created_by=users["manager"])
     api_token, _ = api_token_issue(integration=integration, label="sync", scope="read_write", by=users["manager"])
+    subscription = Subscription.objects.create(
+        integration=integration, label="Board", url="https://hooks.example.com/in", event_types=["callback.logged"],
+        secret=new_secret(), created_by=users["manager"])
+    event = Event.objects.create(type="callback.logged", occurred_at=timezone.now(), body="{}")
+    delivery = Delivery.objects.create(event=event, subscription=subscription, next_attempt_at=event.occurred_at,
+                                       retry_from=event.occurred_at, delivered_at=event.occurred_at)
     return World(
         users={**users, "anonymous": None}, customer=customer, original_job=original, job=job, other_job=other_job,
         callback=callback, training_item=training_item, recommendation=recommendation, call=call,
         notification=notification, decision=decision, feedback_token=make_feedback_token(original),
         unsubscribe_token=make_unsubscribe_token(customer), integration=integration, api_token=api_token,
+        webhook_subscription=subscription, webhook_delivery=delivery,
     )
 
 

@@ -96,8 +96,8 @@ def build_world():
     integration = Integration.objects.create(name="Dispatch", created_by=users["manager"])
     api_token, _ = api_token_issue(integration=integration, label="sync", scope="read_write", by=users["manager"])
     subscription = Subscription.objects.create(
-        integration=integration, label="Board", url="https://hooks.example.com/in", event_types=["callback.logged"],
-        secret=new_secret(), created_by=users["manager"])
+        integration=integration, label="Board", url="https://hooks.example.com/in", event_types=[],
+        secret=new_secret(), created_by=users["manager"])  # no events: what the world does posts nothing
     event = Event.objects.create(type="callback.logged", occurred_at=timezone.now(), body="{}")
     delivery = Delivery.objects.create(event=event, subscription=subscription, next_attempt_at=event.occurred_at,
                                        retry_from=event.occurred_at, delivered_at=event.occurred_at)

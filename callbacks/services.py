@@ -19,6 +19,7 @@ from recommendations.services import recommendation_raise
 from servicedesk import roles
 from servicedesk.audit import setting_changes_record
 from servicedesk.notifications import managers, notify
+from servicedesk.outbox import emit
 
 from .models import (
     DEFAULT_TARGETS,
@@ -174,6 +175,7 @@ def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None,
         callback.due_at = callback.clock(now).due_at
         callback.save()
         _event(callback, Action.LOGGED, by=logged_by, at=now, to_state=State.NEW, note=problem, job=job)
+        emit("callback.logged", callback)
         if repeat_of is not None:
             if repeat_of.job_id == job.pk:
                 where = "the same job"
@@ -181,6 +183,7 @@ def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None,
                 where = "the same equipment" if job.equipment_id else "the same site"
             note = f"Repeat of callback #{repeat_of.pk} on {where} ({repeat_of.logged_at:%b %d, %Y})."
             _event(callback, Action.ESCALATED, by=logged_by, at=now, note=note)
+            emit("callback.repeat_detected", callback)
             notify(
                 users=managers(),
                 text=f"Repeat callback: {job.customer.name}, {job.site.street}. {note}",
@@ -243,6 +246,7 @@ def callback_schedule_revisit(*, callback, by, technician, start, end=None, help
         text = f"{_name(technician)}, {timezone.localtime(start):%a %b %d %I:%M %p}{late}"
         _event(callback, Action.REVISIT_SCHEDULED, by=by, at=now, from_state=State.ACKNOWLEDGED,
                to_state=State.REVISIT_SCHEDULED, note=f"{text}. {note}".strip(), job=revisit)
+        emit("callback.revisit_scheduled", callback)
         notify(users=[technician], text=f"Callback revisit for {callback.customer.name}: {callback.problem[:120]}",
                url=callback.get_absolute_url())
     return callback
@@ -336,6 +340,7 @@ def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="",
             job_mark_completed(job=revisit, by=by, note=f"Callback #{callback.pk} resolved.", now=now)
         _event(callback, Action.RESOLVED, by=by, at=now, from_state=from_state, to_state=State.RESOLVED,
                note=f"Root cause: {callback.get_root_cause_display()}. {resolution}".strip(), job=revisit)
+        emit("callback.resolved", callback)
         if root_cause in Callback.TRAINING_CAUSES:
             technician = responsible_technician or callback.job.lead_technician
             if technician is not None:
@@ -372,6 +377,7 @@ def callback_close(*, callback, by, confirmed, note="", now=None):
         _save(callback, now, ["state", "closed_at", "closed_by", "confirmed_by_customer", "customer_confirmation",
                               "next_update_due_at"])
         _event(callback, Action.CLOSED, by=by, at=now, from_state=State.RESOLVED, to_state=State.CLOSED, note=note)
+        emit("callback.closed", callback)
     return callback
 
 
@@ -405,6 +411,7 @@ def callback_reopen(*, callback, by, reason, now=None, only_from=None):
                               "earlier_no_charge_revisits"])
         _event(callback, Action.REOPENED, by=by, at=now, from_state=from_state, to_state=State.ACKNOWLEDGED,
                note=reason)
+        emit("callback.reopened", callback)
         notify(users=managers(), text=f"Callback #{callback.pk} reopened ({callback.customer.name}): {reason[:150]}",
                url=callback.get_absolute_url(), email=True)
     return callback

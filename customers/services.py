@@ -17,6 +17,7 @@ from django.utils import timezone
 from servicedesk import roles
 from servicedesk.audit import Via
 from servicedesk.notifications import managers, notify
+from servicedesk.outbox import emit
 
 from . import completion
 from .events import consent_event_record, job_event_record
@@ -202,17 +203,20 @@ def feedback_receive(*, job, kind, text, rating=None, wants_call_back=False, ip_
         errors["rating"] = "A rating is from 1 to 5 stars."
     if errors:
         raise ValidationError(errors)
-    return Feedback.objects.create(
-        job=job,
-        customer_id=job.customer_id,
-        kind=kind,
-        rating=rating,
-        text=text,
-        wants_call_back=wants_call_back,
-        created_at=_now(now),
-        ip_hash=ip_hash,
-        token_digest=token_digest,
-    )
+    with transaction.atomic():
+        feedback = Feedback.objects.create(
+            job=job,
+            customer_id=job.customer_id,
+            kind=kind,
+            rating=rating,
+            text=text,
+            wants_call_back=wants_call_back,
+            created_at=_now(now),
+            ip_hash=ip_hash,
+            token_digest=token_digest,
+        )
+        emit("feedback.received", feedback)
+    return feedback
 
 
 # --- reminders consent --------------------------------------------------------------------------------------------
@@ -384,6 +388,7 @@ def do_not_service_approve(*, decision, by, note="", now=None):
         decision.decided_by, decision.decided_at, decision.decision_note = by, now, (note or "").strip()
         decision.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
         Customer.objects.filter(pk=decision.customer_id).update(do_not_service=True, do_not_service_since=now)
+        emit("customer.do_not_service_approved", decision.customer)
         notify(
             users=[decision.proposed_by],
             text=f"Do-not-service approved for {decision.customer.name} by {_name(by)}. Review the booked jobs.",

@@ -16,6 +16,7 @@ from customers.models import Job
 from customers.services import ensure_bookable, job_book
 from servicedesk import notifications, roles
 from servicedesk.audit import Via, setting_changes_record
+from servicedesk.outbox import emit
 
 from .models import Discussion, FollowUpInterval, LaterVisitsCount, Recommendation, RecommendationEvent, Risk
 
@@ -23,6 +24,12 @@ State = Recommendation.State
 Response = Discussion.Response
 _COUNT_LATER_VISITS_LOCK = 0x5D_0B_0A_4E  # pg_advisory_xact_lock key of recommendation_count_later_visits
 RECOUNT_DAYS = 3  # how far back a visit entered late (an import, an edit) is picked up by the next count
+# The moves other systems are told of (servicedesk/outbox.py), by whichever service makes them.
+EVENT_OF_STATE = {
+    State.ACCEPTED: "recommendation.accepted",
+    State.DECLINED: "recommendation.declined",
+    State.FAILED_WHILE_OPEN: "recommendation.failed_while_open",
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,8 @@ def _move(recommendation, *, to_state, by, note="", **changes):
         to_state=to_state,
         note=note,
     )
+    if to_state in EVENT_OF_STATE:
+        emit(EVENT_OF_STATE[to_state], recommendation)
     return recommendation
 
 
@@ -124,6 +133,7 @@ def recommendation_raise(
             to_state=State.OPEN,
             note=f"Raised on job {job.invoice_number or job.pk}" if job is not None else "",
         )
+        emit("recommendation.raised", recommendation)
     return recommendation
 
 
@@ -317,6 +327,7 @@ def recommendation_pass_to_sales(*, recommendation, by, to, note=""):
             to_state=recommendation.state,
             note=f"Passed to {to.get_full_name() or to.username}" + (f": {note}" if note else ""),
         )
+        emit("lead.passed_to_sales", recommendation)
         notifications.notify(
             users=[to],
             text=f"Lead passed to you: {recommendation.what} ({recommendation.customer.name})",

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "callbacks",
     "servicedesk.integrations",
     "servicedesk.integrations.intake",
+    "servicedesk.webhooks",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -336,6 +337,10 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 API_TOKEN_RATE = env.str("API_TOKEN_RATE", default="600/minute")
 if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_TOKEN_RATE):
     raise ImproperlyConfigured(f"API_TOKEN_RATE must read like 600/minute, got {API_TOKEN_RATE!r}")
+# Outbound webhooks (servicedesk/webhooks/): hosts a subscription may post to over plain http and even when they
+# resolve to a loopback or private address (an on-premise receiver; tests). Every other URL must be https to a
+# public address.
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "servicedesk.integrations.access.TokenAuthentication",

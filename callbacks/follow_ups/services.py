@@ -25,6 +25,7 @@ from recommendations.services import recommendation_raise
 from servicedesk import roles
 from servicedesk.audit import Via, setting_changes_record
 from servicedesk.bulk import insert_from_select
+from servicedesk.outbox import emit
 
 from ..models import Callback, Urgency
 from ..services import callback_log
@@ -309,6 +310,8 @@ def call_record_attempt(*, call, by, outcome, note="", issues="", expectations_m
             call.satisfaction = satisfaction
             fields += ["issues", "expectations_met", "anything_else", "would_refer", "satisfaction"]
         call.save(update_fields=fields)
+        if call.completed_at is not None:
+            emit("follow_up_call.completed", call)
         if outcome == Outcome.DO_NOT_CALL:
             customer_opt_out_of_contact(customer_id=call.customer_id, by=by, now=now,
                                         note=f"Asked on follow-up call #{call.pk}.")

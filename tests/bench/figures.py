@@ -206,6 +206,7 @@ def sweeps(fixtures):
         figures.append((f"sweep {name}, nothing due: seconds", _sweep_seconds(task), 1.0))
     figures.extend(_completed_at_once())
     figures.extend(_flat_report())
+    figures.extend(_webhooks())
     return figures
 
 
@@ -253,6 +254,23 @@ def _completed_at_once():
         (f"schedule follow-up calls after {COMPLETED_AT_ONCE:,} completions: calls created",
          lambda: result["created"], None),
         ("worker peak memory for that sweep: MB", lambda: result["peak_mb"], 300),
+    ]
+
+
+def _webhooks():
+    """Outbound webhooks (tests/bench/webhooks.py, its own process): what the outbox adds to logging a callback with
+    5 subscriptions, and 1,000 events sent by 2 sweeps and 2 workers at once to a receiver on loopback."""
+    probe = subprocess.run([sys.executable, "-m", "tests.bench.webhooks", "1000"],
+                           capture_output=True, text=True, check=True, env=os.environ.copy())
+    result = json.loads(probe.stdout.strip().splitlines()[-1])
+    return [
+        ("log a callback, 0 webhook subscriptions: p95 ms", lambda: result["write_p95_ms_0"], None),
+        ("log a callback, 5 webhook subscriptions: p95 ms", lambda: result["write_p95_ms_5"], None),
+        ("what 5 webhook subscriptions add to logging a callback: p95 ms", lambda: result["write_added_ms"], 5),
+        ("webhooks: 1,000 events by 2 sweeps and 2 workers: events/s", lambda: result["per_second"], None),
+        # 200 events a second or more.
+        ("webhooks: ms per event delivered", lambda: round(1000 / result["per_second"], 2), 5),
+        ("webhooks: events delivered twice or never", lambda: result["twice"] + result["never"], 0),
     ]
 
 

@@ -25,6 +25,7 @@ from servicedesk.dashboards.rollup import refresh as refresh_rollup
 from servicedesk.integrations.intake.models import InboxEvent
 from servicedesk.integrations.models import Integration
 from servicedesk.models import CallbackRollup, FollowUpRollup, JobRollup, Notification, WorkerHeartbeat
+from servicedesk.webhooks.models import Attempt, Delivery, Event, Subscription
 from tests.callbacks.factories import CallbackFactory
 from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
 from tests.callbacks.follow_ups.test_calls_concurrency import _completed_jobs
@@ -59,6 +60,7 @@ def measure(outbox=None):
         "e-mailed review requests": ReviewRequest.objects.exclude(emailed_at=None).count(),
         "e-mails": len(mail.outbox if outbox is None else outbox),
         "processed webhook events": InboxEvent.objects.filter(state=InboxEvent.State.PROCESSED).count(),
+        "webhook attempts": Attempt.objects.count(),
     }
 
 
@@ -108,6 +110,14 @@ def everything_due():
     # An escalation made while the mail server was down: in the inbox, its e-mail still to send.
     Notification.objects.create(recipient=managers[0], kind=Kind.ESCALATION, text="Callback overdue twice",
                                 key="scenario:unsent", created_at=now - timedelta(minutes=30))
+    # An outbox row whose message was lost (Redis restarted): due since a minute ago. Its URL is refused at send
+    # (a loopback address), so the attempt is recorded without any network.
+    subscription = Subscription.objects.create(
+        integration=Integration.objects.create(name="Dispatch board", created_by=managers[0]), label="Board",
+        url="https://127.0.0.1/hooks", event_types=["callback.logged"], secret="whsec_c2VjcmV0", created_by=managers[0])
+    Delivery.objects.create(
+        event=Event.objects.create(type="callback.logged", occurred_at=now, body="{}"), subscription=subscription,
+        next_attempt_at=now - timedelta(minutes=1), retry_from=now - timedelta(minutes=1))
 
     # A webhook event stored two minutes ago whose task never ran (the broker was down): the sweep processes it.
     integration = Integration.objects.create(name="Dispatch", created_by=managers[0])
@@ -145,6 +155,8 @@ def everything_due():
             "later visits counted": _after_one_run(recommendation_count_later_visits, "later visits counted")},
         "servicedesk.tasks.resend_unsent_emails": {"e-mails": 1},
         "servicedesk.integrations.intake.tasks.sweep_inbox": {"processed webhook events": 1},
+        # Attempted once, failed, due again in 30 seconds: the second run finds nothing due.
+        "servicedesk.webhooks.tasks.sweep_webhook_deliveries": {"webhook attempts": 1},
     }
 
 

@@ -99,13 +99,15 @@ ACTION_FIELDS = {
     "lockout_unlock": ["username", "ip_address"],
     "integrations:token_issue": ["label", "scope"],
     "integrations:webhook_secret": ["secret"],
+    "webhooks:replay_since": ["since"],
 }
 # Buttons with no input: only "never a server error" applies (what they answer is the URL matrix's business).
 NO_INPUT = {"logout", "callbacks:call_next", "callbacks:call_claim", "callbacks:call_release", "notifications_read",
             "notification_open", "public:unsubscribe", "callbacks:take", "integrations:token_revoke",
             "integrations:events_retry", "integrations:event_retry", "webhook_intake",
             # The world's jobs report was imported last week: each step answers by going back to its page.
-            "customers:report_sheet", "customers:report_map", "customers:report_resolve", "customers:report_import"}
+            "customers:report_sheet", "customers:report_map", "customers:report_resolve", "customers:report_import",
+            "webhooks:test", "webhooks:enable", "webhooks:disable", "webhooks:rotate", "webhooks:replay"}
 # Who posts each form: the role that uses it at work; the office for the rest; no one logged in for public pages.
 POSTED_BY = {
     "recommendations:complete_job": "technician",

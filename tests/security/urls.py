@@ -75,6 +75,9 @@ def kwargs_for(world, name):
         "integrations:events_retry": {"pk": w.integration.pk},
         "integrations:event_retry": {"pk": w.integration.pk, "event_pk": w.inbox_event.pk},
         "webhook_intake": {"pk": w.integration.pk},
+        "webhooks:add": {"integration_pk": w.integration.pk},
+        "webhooks:replay": {"integration_pk": w.integration.pk, "pk": w.webhook_subscription.pk,
+                            "delivery_pk": w.webhook_delivery.pk},
     }
     if name in by_name:
         return by_name[name]
@@ -85,6 +88,8 @@ def kwargs_for(world, name):
         return {"pk": w.call.pk}
     if name.startswith("callbacks:") and "<int:pk>" in pattern:
         return {"pk": w.callback.pk}
+    if name.startswith("webhooks:"):
+        return {"integration_pk": w.integration.pk, "pk": w.webhook_subscription.pk}
     if "<" in pattern:
         raise AssertionError(f"{name}: say which object of the world its arguments point at")
     return {}

@@ -22,6 +22,8 @@ from servicedesk.integrations.models import Integration
 from servicedesk.integrations.services import api_token_issue
 from servicedesk.models import Notification
 from servicedesk.tokens import make_feedback_token, make_unsubscribe_token
+from servicedesk.webhooks.models import Delivery, Event, Subscription
+from servicedesk.webhooks.services import new_secret
 from tests.callbacks.factories import CompletedJobFactory
 from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
 from tests.factories import JobFactory, TechnicianFactory, UserFactory
@@ -48,6 +50,8 @@ class World:
     api_token: object
     inbox_event: object
     report_import: object  # a jobs report imported last week
+    webhook_subscription: object = None
+    webhook_delivery: object = None
 
 
 
@@ -105,12 +109,19 @@ def build_world():
         file_name="jobs-report.csv", stored_name="", status=ReportImport.Status.IMPORTED, rows=2, rows_checked=2,
         rows_written=2, by=users["manager"], created_at=timezone.now() - timedelta(days=7),
         finished_at=timezone.now() - timedelta(days=7))
+    subscription = Subscription.objects.create(
+        integration=integration, label="Board", url="https://hooks.example.com/in", event_types=[],
+        secret=new_secret(), created_by=users["manager"])  # no events: what the world does posts nothing
+    event = Event.objects.create(type="callback.logged", occurred_at=timezone.now(), body="{}")
+    delivery = Delivery.objects.create(event=event, subscription=subscription, next_attempt_at=event.occurred_at,
+                                       retry_from=event.occurred_at, delivered_at=event.occurred_at)
     return World(
         users={**users, "anonymous": None}, customer=customer, original_job=original, job=job, other_job=other_job,
         callback=callback, training_item=training_item, recommendation=recommendation, call=call,
         notification=notification, decision=decision, feedback_token=make_feedback_token(original),
         unsubscribe_token=make_unsubscribe_token(customer), integration=integration, api_token=api_token,
         inbox_event=inbox_event, report_import=report_import,
+        webhook_subscription=subscription, webhook_delivery=delivery,
     )
 
 

@@ -189,6 +189,7 @@ BEAT_SCHEDULE = {
         # A stored webhook event is handed to the worker at once; one still waiting a minute later (the message
         # lost, the broker down while it arrived) is processed by this, so within two minutes at most.
         "every": 60,
+    },
     "send webhook deliveries due": {
         "task": "servicedesk.webhooks.tasks.sweep_webhook_deliveries",
         "sweep": "send-webhook-deliveries",

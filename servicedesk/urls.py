@@ -25,6 +25,8 @@ urlpatterns = [
     path("dashboards/", include("servicedesk.dashboards.urls")),
     path("api/", include("servicedesk.api.urls")),
     path("integrations/", include("servicedesk.integrations.urls")),
+    path("texts/", include("servicedesk.texting.urls")),
+    path("hooks/sms/", include("servicedesk.texting.hook_urls")),
     path("lockouts/", lockouts.lockout_list, name="lockouts"),
     path("lockouts/unlock/", lockouts.lockout_unlock, name="lockout_unlock"),
     path("admin/", admin.site.urls),

@@ -391,6 +391,8 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         "django.request": {"filters": ["private"]},
         "django.server": {"filters": ["private"]},
+        # The twilio library logs every request it makes at INFO: noise, once per text.
+        "twilio.http_client": {"level": "WARNING"},
     },
 }
 

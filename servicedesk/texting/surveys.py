@@ -76,6 +76,8 @@ def answer(*, conversation, message, now):
     """A reply to the open question in this conversation: True when it was the answer (handled here)."""
     survey = (TextSurvey.objects.select_for_update().filter(conversation=conversation, answered_at__isnull=True)
               .select_related("call").order_by("-sent_at").first())
+    # The reply's own arrival counts (a text routed late by the sweep is still an answer in time).
+    now = message.created_at
     if survey is None or now - survey.sent_at > WAIT + timedelta(days=5):
         return False
     text = message.body.strip().rstrip(".!")

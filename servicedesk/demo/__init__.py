@@ -11,6 +11,7 @@ from customers.demo import PASSWORD, Plan, demo_company_exists
 from customers.demo import seed as seed_customers
 from recommendations.demo import create_recommendations
 from servicedesk.dashboards.rollup import seed_demo_rollup
+from servicedesk.texting.demo import create_texts
 
 __all__ = ["PASSWORD", "STEPS", "Plan", "demo_company_exists", "seed"]
 
@@ -20,6 +21,7 @@ STEPS = (
     create_recommendations,
     create_callbacks,
     create_follow_up_calls,
+    create_texts,
 )
 
 

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -61,21 +62,31 @@ def _get_conversation_for_user(request, pk):
     return get_object_or_404(Conversation.objects.visible_to(request.user).select_related("customer", "owner"), pk=pk)
 
 
-def _about(request, form=None):
-    """The callback, recommendation or follow-up call a text is sent from (its page's link carries the id)."""
-    source = form.cleaned_data if form is not None else request.GET
+ABOUT_MODELS = {"callback": Callback, "recommendation": Recommendation, "follow_up_call": FollowUpCall}
+
+
+def _about(request, customer, form=None):
+    """The callback, recommendation or follow-up call a text is sent from (its page's link carries the id, of the
+    customer's own); None, with the form's error, when one is not found."""
     about = {}
-    for name, model in (("callback", Callback), ("recommendation", Recommendation),
-                        ("follow_up_call", FollowUpCall)):
-        value = source.get(name)
+    for name, model in ABOUT_MODELS.items():
+        value = form.cleaned_data.get(name) if form is not None else request.GET.get(name, "")
+        if form is None and not (value.isdigit() and len(value) < 19):
+            continue
         if value:
-            about[name] = get_object_or_404(model, pk=value)
+            found = model.objects.filter(pk=value, customer=customer).first() if customer else None
+            if found is None:
+                if form is None:
+                    raise Http404
+                form.add_error(None, f"The {name.replace('_', ' ')} this text was to be about was not found.")
+                return None
+            about[name] = found
     return about
 
 
 def _prefill(request, customer):
-    template = TextTemplate.objects.filter(pk=request.GET.get("template") or 0).first() if request.GET.get(
-        "template", "").isdigit() else None
+    chosen = request.GET.get("template", "")
+    template = TextTemplate.objects.filter(pk=chosen).first() if chosen.isdigit() and len(chosen) < 19 else None
     if template is None:
         return ""
     job = customer.jobs.select_related("lead_technician").order_by("-scheduled_start").first() if customer else None
@@ -87,8 +98,8 @@ def _send(request, *, customer, conversation):
     form = TextForm(request.POST)
     if not roles.has_role(request.user, *TEXTERS):
         raise PermissionDenied
-    if form.is_valid():
-        about = _about(request, form)
+    about = _about(request, customer, form) if form.is_valid() else None
+    if about is not None:
         try:
             message = services.text_send(body=form.cleaned_data["body"], by=request.user, customer=customer,
                                          conversation=conversation,
@@ -111,7 +122,7 @@ def _page(request, *, customer, conversation, form=None):
         texts = list(conversation.messages.select_related("sent_by").order_by("-created_at", "-pk")[:MESSAGES_SHOWN])
         texts.reverse()
         services.conversation_mark_read(conversation=conversation, user=request.user)
-    about = _about(request) if request.method == "GET" else {}
+    about = _about(request, customer) if request.method == "GET" else {}
     initial = {name: obj.pk for name, obj in about.items()}
     form = form or TextForm(initial={**initial, "body": _prefill(request, customer)})
     context = {

@@ -69,6 +69,11 @@ def kwargs_for(world, name):
         "api:follow_up_call": {"pk": w.call.pk},
         "integrations:token_issue": {"pk": w.integration.pk},
         "integrations:token_revoke": {"pk": w.integration.pk, "token_pk": w.api_token.pk},
+        "texting:conversation": {"pk": w.conversation.pk},
+        "texting:link": {"pk": w.conversation.pk},
+        "texting:customer": {"pk": w.customer.pk},
+        "texting:consent": {"pk": w.customer.pk},
+        "texting:template_edit": {"pk": w.text_template.pk},
     }
     if name in by_name:
         return by_name[name]

@@ -18,6 +18,8 @@ from servicedesk import roles
 from servicedesk.integrations.models import Integration
 from servicedesk.integrations.services import api_token_issue
 from servicedesk.models import Notification
+from servicedesk.texting.consent import text_consent_set
+from servicedesk.texting.models import Conversation, TextConsent, TextTemplate
 from servicedesk.tokens import make_feedback_token, make_unsubscribe_token
 from tests.callbacks.factories import CompletedJobFactory
 from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
@@ -43,6 +45,8 @@ class World:
     unsubscribe_token: str
     integration: Integration
     api_token: object
+    conversation: object
+    text_template: object
 
 
 def build_world():
@@ -91,11 +95,15 @@ def build_world():
     Job.objects.filter(pk=job.pk).update(external_id="J-1")
     integration = Integration.objects.create(name="Dispatch", created_by=users["manager"])
     api_token, _ = api_token_issue(integration=integration, label="sync", scope="read_write", by=users["manager"])
+    text_consent_set(customer=customer, mobile="+13125550199", granted=True, source=TextConsent.Source.PHONE, by=csr)
+    conversation = Conversation.objects.create(phone="+13125550199", customer=customer, owner=csr)
+    text_template = TextTemplate.objects.create(name="On our way", body="Hi {first_name}, we are on the way.")
     return World(
         users={**users, "anonymous": None}, customer=customer, original_job=original, job=job, other_job=other_job,
         callback=callback, training_item=training_item, recommendation=recommendation, call=call,
         notification=notification, decision=decision, feedback_token=make_feedback_token(original),
         unsubscribe_token=make_unsubscribe_token(customer), integration=integration, api_token=api_token,
+        conversation=conversation, text_template=text_template,
     )
 
 

@@ -5,6 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from servicedesk.texting.consent import keyword
 from servicedesk.texting.models import Conversation, TextConsent, TextMessage
 from servicedesk.texting.services import text_send
 
@@ -72,10 +73,19 @@ def test_the_status_callback_records_delivery_and_the_error_code(
     assert (message.status, message.error_code) == ("undelivered", "30003")
 
 
-@pytest.mark.parametrize("word", ["STOP", " stop ", "Stop", "STOPALL", "unsubscribe", "Cancel", "END", "quit"])
-def test_stop_in_its_variants_withdraws_consent_with_one_confirmation_and_nothing_is_sent_after(
-        client, twilio_signed, twilio_api, texting_customer, word, django_capture_on_commit_callbacks):
-    params = incoming(word)
+@pytest.mark.parametrize("word", ["STOP", " stop ", "Stop\n", "STOPALL", "unsubscribe", "Cancel", "END", " quit"])
+def test_every_opt_out_word_in_any_case_and_spacing_is_a_stop(word):
+    assert keyword(word) == "stop"
+
+
+@pytest.mark.parametrize("words", ["stop please", "don't stop", "STOP!", "1"])
+def test_a_sentence_with_stop_in_it_is_not_a_stop(words):
+    assert keyword(words) == ""
+
+
+def test_stop_withdraws_consent_with_one_confirmation_and_nothing_is_sent_after(
+        client, twilio_signed, twilio_api, texting_customer, django_capture_on_commit_callbacks):
+    params = incoming(" Unsubscribe ")
     with django_capture_on_commit_callbacks(execute=True):
         post(client, INBOUND, params, twilio_signed(INBOUND, params))
 
@@ -87,6 +97,11 @@ def test_stop_in_its_variants_withdraws_consent_with_one_confirmation_and_nothin
         text_send(customer=texting_customer, body="One more thing", now=NOON)
     assert len(twilio_api.requests) == 1
     assert Conversation.objects.get().awaiting_since is None  # nobody has to answer a STOP
+    # A second STOP changes nothing and gets no second confirmation.
+    params = incoming("STOP", sid="SMin" + "9" * 30)
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, INBOUND, params, twilio_signed(INBOUND, params))
+    assert len(twilio_api.requests) == 1
 
 
 def test_start_restores_consent_and_help_answers_with_the_company_name_and_phone(

@@ -23,6 +23,8 @@ from customers.phones import phone_digits
 from recommendations.models import Recommendation, Risk
 from servicedesk import roles
 
+from .texts import prepare_texts, text_pages
+
 HISTORY_JOBS = 200
 COMPLETED_AT_ONCE = 100_000
 BRIEFING_RECOMMENDATIONS = 50
@@ -118,6 +120,7 @@ def prepare():
             for n in range(5)
         )
     todays_job = Job.objects.filter(lead_technician=technician, scheduled_start__date=today.date()).first()
+    prepare_texts(csr, _user("bench-csr2", roles.CSR))
     return {
         "csr": csr,
         "manager": manager,
@@ -170,6 +173,7 @@ def pages(fixtures):
         ),
         Page("manager: technician scorecard", reverse("dashboards:scorecard", args=[technician.pk]), manager,
              dashboard=True),
+        *text_pages({"csr": csr}, Page),
         # Its target is to stream in constant memory (a server-side cursor), not a time: the whole file is timed.
         Page("manager: CSV export of 12 months of callbacks", reverse("callbacks:export"), manager, dashboard=True,
              target_ms=None),

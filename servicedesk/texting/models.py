@@ -118,7 +118,8 @@ class Conversation(models.Model):
             models.Index(fields=["owner", "-last_message_at"], name="conversation_owner"),
             models.Index(fields=["-last_message_at"], name="conversation_recent"),
             models.Index(fields=["customer"], name="conversation_customer"),
-            models.Index(fields=["csrs_due_at"], name="conversation_awaiting",
+            # The unanswered tab, oldest first, and the escalation sweep: only replies still waiting.
+            models.Index(fields=["awaiting_since", "id"], name="conversation_awaiting",
                          condition=Q(awaiting_since__isnull=False)),
         ]
 

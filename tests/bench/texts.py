@@ -1,16 +1,20 @@
 """The Texts inbox's figures: 100,000 texts over 20,000 conversations, a fifth of them the bench CSR's and a fifth
 in the office queue, written once in two INSERT ... SELECT statements."""
 
-from django.db import connection
 from django.urls import reverse
 
-from servicedesk.texting.models import Conversation, TextMessage
+# Importable before django.setup() (`python -m tests.bench` reads WEBHOOK_ENVIRONMENT first): models are imported
+# inside the functions.
 
 TEXTS = 100_000
 CONVERSATIONS = 20_000
 
 
 def prepare_texts(csr, other):
+    from django.db import connection
+
+    from servicedesk.texting.models import Conversation, TextMessage
+
     if TextMessage.objects.filter(provider_id__startswith="SMbench").exists():
         return
     conversations, messages = Conversation._meta.db_table, TextMessage._meta.db_table
@@ -48,3 +52,45 @@ def text_pages(fixtures, Page):
         Page(f"CSR: Texts inbox, unanswered ({TEXTS:,} texts)", f"{inbox}?tab=unanswered", csr, target_ms=50),
         Page("CSR: Texts unread badge", reverse("texting:badge"), csr, target_ms=50),
     ]
+
+
+# The inbound webhook's figure: gunicorn signs nothing, so the bench's environment gives the app this Twilio token
+# and SITE_URL, and each request is signed over that address with twilio's own RequestValidator.
+WEBHOOK_TOKEN = "bench-twilio-auth-token"
+WEBHOOK_SITE_URL = "http://bench.local"
+WEBHOOK_ENVIRONMENT = {
+    # Port 9 (discard): nothing is sent during the bench (no worker runs the routing tasks).
+    "SMS_URL": f"twilio://ACbench:{WEBHOOK_TOKEN}@127.0.0.1:9/+15550104400",
+    "SITE_URL": WEBHOOK_SITE_URL,
+}
+
+
+def webhook_p99(port, requests=200, warm_up=20):
+    """p99 and median ms of POST /hooks/sms/twilio/ (signed; a new MessageSid each time, from a bench number)."""
+    import http.client
+    import statistics
+    import time
+    import uuid
+    from urllib.parse import urlencode
+
+    from twilio.request_validator import RequestValidator
+
+    path = reverse("texting_hooks:inbound")
+    validator = RequestValidator(WEBHOOK_TOKEN)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    samples = []
+    for n in range(warm_up + requests):
+        params = {"MessageSid": f"SMhook{uuid.uuid4().hex}", "AccountSid": "ACbench", "From": "+19990000005",
+                  "To": "+15550104400", "Body": f"Bench reply {n}", "NumMedia": "0"}
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "X-Twilio-Signature": validator.compute_signature(f"{WEBHOOK_SITE_URL}{path}", params)}
+        started = time.perf_counter()
+        connection.request("POST", path, body=urlencode(params), headers=headers)
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"the inbound webhook answered {response.status}")
+        if n >= warm_up:
+            samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return samples[max(0, int(round(0.99 * len(samples))) - 1)], statistics.median(samples)

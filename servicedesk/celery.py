@@ -197,6 +197,24 @@ BEAT_SCHEDULE = {
         # or a killed worker is found here: every 30 seconds keeps the shortest retry close to its time.
         "every": 30,
     },
+    "send due texts": {
+        "task": "servicedesk.texting.tasks.send_due_texts",
+        "sweep": "send-due-texts",
+        # Texts held for quiet hours go at their end (08:00), and a text whose task was lost goes within minutes.
+        "every": 60,
+    },
+    "escalate unanswered texts": {
+        "task": "servicedesk.texting.tasks.escalate_unanswered_texts",
+        "sweep": "escalate-unanswered-texts",
+        # A reply is due an answer within TEXT_ANSWER_MINUTES (15 by default): checked every minute.
+        "every": 60,
+    },
+    "send post-visit texts": {
+        "task": "servicedesk.texting.tasks.send_post_visit_texts",
+        "sweep": "send-post-visit-texts",
+        # Right after the follow-up calls are scheduled: customers who prefer texts get the question instead.
+        "crontab": {"minute": "1-59/10"},
+    },
 }
 
 # `manage.py run_sweep NAME` -> task: every entry that names a sweep (all but the heartbeat).

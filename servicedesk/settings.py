@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "servicedesk.integrations",
     "servicedesk.integrations.intake",
     "servicedesk.webhooks",
+    "servicedesk.texting",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -305,6 +306,21 @@ if (not FOLLOW_UP_CALL_RETRY_DAYS or min(FOLLOW_UP_CALL_RETRY_DAYS) < 1 or FOLLO
     raise ImproperlyConfigured("Follow-up call retry days, attempts, claim minutes and window must be at least 1")
 # A lead whose owner is this many days past its follow-up date without a word is escalated to the managers.
 STALE_LEAD_DAYS = env_int("STALE_LEAD_DAYS", 7)
+# Texts (servicedesk/texting/). SMS_URL picks the backend like EMAIL_URL: console:// prints them (make run),
+# locmem:// keeps them in memory (tests), twilio://ACCOUNT_SID:AUTH_TOKEN@/+15550104400 sends from that number.
+SMS_URL = env.str("SMS_URL", default="console://")
+if not re.match(r"(console|locmem|twilio)://", SMS_URL):
+    raise ImproperlyConfigured(f"SMS_URL must start with console://, locmem:// or twilio://, got "
+                               f"{SMS_URL.split(':')[0]!r}")
+# No text leaves in these hours of the company's time zone (TIME_ZONE): it waits until the end of them.
+TEXT_QUIET_HOURS = env.str("TEXT_QUIET_HOURS", default="21:00-08:00")
+if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]", TEXT_QUIET_HOURS):
+    raise ImproperlyConfigured(f"TEXT_QUIET_HOURS must read like 21:00-08:00, got {TEXT_QUIET_HOURS!r}")
+# A customer's reply nobody answered within this many minutes (outside quiet hours) goes to every CSR; after twice
+# that, to the managers.
+TEXT_ANSWER_MINUTES = env_int("TEXT_ANSWER_MINUTES", 15)
+if TEXT_ANSWER_MINUTES < 1:
+    raise ImproperlyConfigured("TEXT_ANSWER_MINUTES must be at least 1")
 # Links in e-mails need the address the staff open the app at.
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 
@@ -381,6 +397,8 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         "django.request": {"filters": ["private"]},
         "django.server": {"filters": ["private"]},
+        # The twilio library logs every request it makes at INFO: noise, once per text.
+        "twilio.http_client": {"level": "WARNING"},
     },
 }
 

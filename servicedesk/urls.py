@@ -28,6 +28,8 @@ urlpatterns = [
     path("integrations/", include("servicedesk.integrations.urls")),
     path("hooks/<int:pk>/", intake.hook, name="webhook_intake"),
     path("integrations/<int:integration_pk>/webhooks/", include("servicedesk.webhooks.urls")),
+    path("texts/", include("servicedesk.texting.urls")),
+    path("hooks/sms/", include("servicedesk.texting.hook_urls")),
     path("lockouts/", lockouts.lockout_list, name="lockouts"),
     path("lockouts/unlock/", lockouts.lockout_unlock, name="lockout_unlock"),
     path("admin/", admin.site.urls),

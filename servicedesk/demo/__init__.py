@@ -14,6 +14,7 @@ from customers.demo import seed as seed_customers
 from recommendations.demo import create_recommendations
 from servicedesk.dashboards.rollup import seed_demo_rollup
 from servicedesk.integrations.intake.demo import create_demo_dispatch_system
+from servicedesk.texting.demo import create_texts
 
 __all__ = ["PASSWORD", "STEPS", "Plan", "demo_company_exists", "seed"]
 
@@ -24,6 +25,7 @@ STEPS = (
     create_callbacks,
     create_follow_up_calls,
     create_demo_dispatch_system,
+    create_texts,
 )
 
 

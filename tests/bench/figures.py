@@ -23,6 +23,8 @@ from customers.phones import phone_digits
 from recommendations.models import Recommendation, Risk
 from servicedesk import roles
 
+from .texts import prepare_texts, text_pages
+
 HISTORY_JOBS = 200
 FLAT_REPORT_ROWS = 100_000
 COMPLETED_AT_ONCE = 100_000
@@ -124,6 +126,7 @@ def prepare():
         file_name="bench-jobs-report.csv", defaults={"status": ReportImport.Status.IMPORTING, "rows": 100_000,
                                                      "rows_checked": 100_000, "stored_name": "imports/reports/none",
                                                      "by": manager})
+    prepare_texts(csr, _user("bench-csr2", roles.CSR))
     return {
         "csr": csr,
         "manager": manager,
@@ -181,6 +184,7 @@ def pages(fixtures):
         Page("integration: API jobs list (100 a page)", "/api/v1/jobs/", manager, target_ms=50),
         Page("manager: jobs report import progress (htmx poll)",
              reverse("customers:report_progress", args=[fixtures["report_import"].pk]), manager, target_ms=50),
+        *text_pages({"csr": csr}, Page),
         # Its target is to stream in constant memory (a server-side cursor), not a time: the whole file is timed.
         Page("manager: CSV export of 12 months of callbacks", reverse("callbacks:export"), manager, dashboard=True,
              target_ms=None),

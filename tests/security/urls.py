@@ -78,6 +78,11 @@ def kwargs_for(world, name):
         "webhooks:add": {"integration_pk": w.integration.pk},
         "webhooks:replay": {"integration_pk": w.integration.pk, "pk": w.webhook_subscription.pk,
                             "delivery_pk": w.webhook_delivery.pk},
+        "texting:conversation": {"pk": w.conversation.pk},
+        "texting:link": {"pk": w.conversation.pk},
+        "texting:customer": {"pk": w.customer.pk},
+        "texting:consent": {"pk": w.customer.pk},
+        "texting:template_edit": {"pk": w.text_template.pk},
     }
     if name in by_name:
         return by_name[name]

@@ -21,6 +21,8 @@ from servicedesk.integrations.intake.services import webhook_secret_set
 from servicedesk.integrations.models import Integration
 from servicedesk.integrations.services import api_token_issue
 from servicedesk.models import Notification
+from servicedesk.texting.consent import text_consent_set
+from servicedesk.texting.models import Conversation, TextConsent, TextTemplate
 from servicedesk.tokens import make_feedback_token, make_unsubscribe_token
 from servicedesk.webhooks.models import Delivery, Event, Subscription
 from servicedesk.webhooks.services import new_secret
@@ -50,6 +52,8 @@ class World:
     api_token: object
     inbox_event: object
     report_import: object  # a jobs report imported last week
+    conversation: object
+    text_template: object
     webhook_subscription: object = None
     webhook_delivery: object = None
 
@@ -115,6 +119,9 @@ def build_world():
     event = Event.objects.create(type="callback.logged", occurred_at=timezone.now(), body="{}")
     delivery = Delivery.objects.create(event=event, subscription=subscription, next_attempt_at=event.occurred_at,
                                        retry_from=event.occurred_at, delivered_at=event.occurred_at)
+    text_consent_set(customer=customer, mobile="+13125550199", granted=True, source=TextConsent.Source.PHONE, by=csr)
+    conversation = Conversation.objects.create(phone="+13125550199", customer=customer, owner=csr)
+    text_template = TextTemplate.objects.create(name="On our way", body="Hi {first_name}, we are on the way.")
     return World(
         users={**users, "anonymous": None}, customer=customer, original_job=original, job=job, other_job=other_job,
         callback=callback, training_item=training_item, recommendation=recommendation, call=call,
@@ -122,6 +129,7 @@ def build_world():
         unsubscribe_token=make_unsubscribe_token(customer), integration=integration, api_token=api_token,
         inbox_event=inbox_event, report_import=report_import,
         webhook_subscription=subscription, webhook_delivery=delivery,
+        conversation=conversation, text_template=text_template,
     )
 
 

@@ -7,8 +7,8 @@ class TextingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from customers.history import register
+        from customers.history import register_trail
 
-        from .history import text_entries
+        from .history import text_entry, text_rows
 
-        register(text_entries)
+        register_trail("text", rows=text_rows, entry=text_entry)

@@ -81,9 +81,9 @@ def test_customer_detail_shows_history_with_constant_queries(client_for, csr, dj
 
     # session, user, roles, unread notifications, customer, sites, equipment, upcoming jobs,
     # the history: jobs, callbacks, recommendation events, discussions, feedback, the do-not-service decisions
-    # (read once for the history and the relationship card), the trail in one query (job events, consent
-    # changes, follow-up call events, calls ended for abuse), and the texts (servicedesk/texting/history.py)
-    with django_assert_num_queries(16):
+    # (read once for the history and the relationship card), and the trail in one query (job events, consent
+    # changes, follow-up call events, calls ended for abuse, texts)
+    with django_assert_num_queries(15):
         response = client.get(reverse("customers:detail", args=[customer.pk]))
 
     body = response.content.decode()

@@ -8,13 +8,14 @@ import importlib
 from collections import Counter
 from datetime import timedelta
 
+from django.contrib.auth.models import User
 from django.core import mail
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from callbacks.models import FollowUpCall
-from customers.models import ReviewRequest, ReviewRequestSettings
+from customers.models import Customer, ReviewRequest, ReviewRequestSettings
 from customers.reviews import send_review_requests
 from recommendations.models import CustomerReminder, Recommendation, Risk
 from recommendations.services import recommendation_count_later_visits
@@ -25,6 +26,8 @@ from servicedesk.dashboards.rollup import refresh as refresh_rollup
 from servicedesk.integrations.intake.models import InboxEvent
 from servicedesk.integrations.models import Integration
 from servicedesk.models import CallbackRollup, FollowUpRollup, JobRollup, Notification, WorkerHeartbeat
+from servicedesk.texting.consent import text_consent_set
+from servicedesk.texting.models import Conversation, TextConsent, TextMessage, TextSurvey
 from servicedesk.webhooks.models import Attempt, Delivery, Event, Subscription
 from tests.callbacks.factories import CallbackFactory
 from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
@@ -61,6 +64,10 @@ def measure(outbox=None):
         "e-mails": len(mail.outbox if outbox is None else outbox),
         "processed webhook events": InboxEvent.objects.filter(state=InboxEvent.State.PROCESSED).count(),
         "webhook attempts": Attempt.objects.count(),
+        "texts": TextMessage.objects.count(),
+        "held texts": TextMessage.objects.filter(status=TextMessage.Status.HELD).count(),
+        "text surveys": TextSurvey.objects.count(),
+        "escalated text conversations": Conversation.objects.exclude(escalation=Conversation.Escalation.NONE).count(),
     }
 
 
@@ -125,6 +132,19 @@ def everything_due():
                               received_at=now - timedelta(minutes=2), occurred_at=now - timedelta(minutes=2),
                               body='{"type": "customer.created", "data": {"external_id": "C-9", "name": "Ada"}}')
 
+    # Texts. A customer who prefers texts and agreed to them, whose follow-up call fell due: the post-visit question
+    # goes instead of the call. A text held for quiet hours whose morning has come. A reply nobody answered in time.
+    texter = CustomerFactory(preferred_contact=Customer.ContactMethod.TEXT)
+    text_consent_set(customer=texter, mobile="+13125550142", granted=True, source=TextConsent.Source.PHONE, by=csr)
+    FollowUpCallFactory(job=JobFactory(customer=texter, site=SiteFactory(customer=texter), completed=True,
+                                       scheduled_start=now - timedelta(days=3)))
+    conversation = Conversation.objects.create(
+        phone="+13125550142", customer=texter, owner=csr, awaiting_since=now - timedelta(hours=1),
+        last_inbound_at=now - timedelta(hours=1), csrs_due_at=now - timedelta(minutes=45),
+        managers_due_at=now + timedelta(hours=1))
+    TextMessage.objects.create(conversation=conversation, direction=TextMessage.Direction.OUT, body="On our way",
+                               status=TextMessage.Status.HELD, send_after=now - timedelta(minutes=5), sent_by=csr)
+
     asked = _after_one_run(send_review_requests, "asked review requests")
     return {
         "servicedesk.tasks.record_heartbeat": {"heartbeats": 1},
@@ -157,6 +177,14 @@ def everything_due():
         "servicedesk.integrations.intake.tasks.sweep_inbox": {"processed webhook events": 1},
         # Attempted once, failed, due again in 30 seconds: the second run finds nothing due.
         "servicedesk.webhooks.tasks.sweep_webhook_deliveries": {"webhook attempts": 1},
+        # The held text is handed to the worker (its sending is the task's, after commit); the reply goes to every
+        # CSR (the managers' turn is an hour away); the question is texted once (and the call held two days).
+        "servicedesk.texting.tasks.send_due_texts": {"held texts": -1},
+        # (The notifications are written after commit, one per active CSR.)
+        "servicedesk.texting.tasks.escalate_unanswered_texts": {
+            "escalated text conversations": 1,
+            "assignment notifications": User.objects.filter(groups__name=roles.CSR, is_active=True).count()},
+        "servicedesk.texting.tasks.send_post_visit_texts": {"text surveys": 1, "texts": 1},
     }
 
 

@@ -28,12 +28,8 @@ def inbound_store(*, provider_id, phone, body, now=None):
         except IntegrityError:
             return TextMessage.objects.get(provider_id=provider_id), False
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, last_inbound_at=now)
-        transaction.on_commit(lambda: _route(message.pk))
+        transaction.on_commit(lambda: route_text.delay(message.pk))
     return message, True
-
-
-def _route(message_id):
-    route_text.delay(message_id)
 
 
 @shared_task

@@ -83,12 +83,8 @@ def text_send(*, body, by=None, customer=None, conversation=None, kind=Kind.MESS
                                     summary=f"Text message: {body}"[:2000], next_update_due_at=next_update_due_at,
                                     now=now)
         if not held_until:
-            transaction.on_commit(lambda: _enqueue(message.pk))
+            transaction.on_commit(lambda: deliver_text.delay(message.pk))
     return message
-
-
-def _enqueue(message_id):
-    deliver_text.delay(message_id)
 
 
 def status_callback_url():
@@ -161,7 +157,7 @@ def send_due_texts(*, now=None):
                              | Q(send_after__lte=now - STUCK_AFTER))
                      .exclude(pk__in=held).values_list("pk", flat=True)[:1000])
         ids = held + stuck
-        transaction.on_commit(lambda: [_enqueue(pk) for pk in ids])
+        transaction.on_commit(lambda: [deliver_text.delay(pk) for pk in ids])
     return len(ids)
 
 

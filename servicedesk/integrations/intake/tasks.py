@@ -25,17 +25,21 @@ def hand_over(event_pks):
     broker down nothing is lost (the event is stored and the sweep processes it). Sent from a thread of its own, so
     the dispatch system's request is answered at once even while the broker takes seconds to refuse a connection;
     a process that stops before it is sent loses nothing either."""
+    transaction.on_commit(lambda: _off_the_request(
+        event_pks, lambda pk: process_inbox_event.apply_async((pk,), retry=False)))
 
+
+def _off_the_request(event_pks, enqueue):
     def send():
         for pk in event_pks:
             try:
-                process_inbox_event.apply_async((pk,), retry=False)
+                enqueue(pk)
             except Exception:
                 log.warning("Inbox event %s is stored; the worker could not be told (the sweep will process it)", pk,
                             exc_info=True)
                 return
 
     if process_inbox_event.app.conf.task_always_eager:  # run here and now (`make run` eager, the tests)
-        transaction.on_commit(send)
+        send()
     else:
-        transaction.on_commit(lambda: threading.Thread(target=send, daemon=True, name="inbox-hand-over").start())
+        threading.Thread(target=send, daemon=True, name="inbox-hand-over").start()

@@ -20,10 +20,13 @@ from servicedesk import roles
 from servicedesk.audit import setting_changes_record
 from servicedesk.notifications import managers, notify
 
+from .claims import claim_open
+from .classification import apply_classification, check_root_cause, classification_for
 from .models import (
     DEFAULT_TARGETS,
     Callback,
     CallbackEvent,
+    Classification,
     CustomerContact,
     HandOff,
     RecoveryStep,
@@ -127,8 +130,10 @@ def _double_submit_of(*, job, problem, logged_by, now):
     )
 
 
-def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None, to_triage=False, now=None):
-    """Log a callback about `job`. A repeat is marked and escalated to the managers at once.
+def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None, to_triage=False, potential=False,
+                 now=None):
+    """Log a callback about `job`. A repeat is marked and escalated to the managers at once. A `potential` one is
+    worked the same way but counts on no rate until classified after diagnosis (callbacks/recalls).
 
     Owned by `assigned_to`, else by whoever logged it; `to_triage` logs it owned by nobody, into the office's
     triage queue, until a CSR takes it (callback_take): the feedback page's, logged by no one who works here.
@@ -170,10 +175,12 @@ def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None,
             assigned_to=None if to_triage else assigned_to or logged_by,
             first_contact_due_at=now + first_contact_within,
             revisit_due_at=now + revisit_within,
+            classification=Classification.POTENTIAL if potential else Classification.CONFIRMED,
         )
         callback.due_at = callback.clock(now).due_at
         callback.save()
-        _event(callback, Action.LOGGED, by=logged_by, at=now, to_state=State.NEW, note=problem, job=job)
+        note = f"Potential callback, to be confirmed on site. {problem}" if potential else problem
+        _event(callback, Action.LOGGED, by=logged_by, at=now, to_state=State.NEW, note=note, job=job)
         if repeat_of is not None:
             if repeat_of.job_id == job.pk:
                 where = "the same job"
@@ -221,6 +228,8 @@ def callback_schedule_revisit(*, callback, by, technician, start, end=None, help
     with transaction.atomic():
         callback = _lock(callback)
         _check(callback, "schedule_revisit")
+        # Found to be a new problem: the visit is billable like any other.
+        no_charge = no_charge and callback.classification != Classification.NEW_PROBLEM
         original = callback.job
         revisit = job_book(
             customer_id=callback.customer_id,
@@ -313,7 +322,13 @@ def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="",
         Job.objects.select_for_update().filter(pk=callback.revisit_job_id).exists()
         callback = _lock(callback)
         _check(callback, "resolve")
+        check_root_cause(callback, root_cause)
         from_state = callback.state
+        classified = []
+        if callback.classification == Classification.POTENTIAL:
+            # Diagnosed and fixed: the root cause classifies it (a new problem, a warranty part, or our work).
+            found = f"From the root cause found: {Callback.RootCause(root_cause).label}."
+            classified = apply_classification(callback, classification_for(root_cause), by=by, now=now, reason=found)
         callback.state = State.RESOLVED
         callback.root_cause = root_cause
         callback.resolution = resolution
@@ -330,8 +345,11 @@ def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="",
         callback.resolved_at = now
         callback.resolved_by = by
         callback.next_update_due_at = now + CLOSURE_CALL_AFTER
-        _save(callback, now, ["state", "root_cause", "resolution", "faulty_part", "part_supplier", "rma_reference",
-                              "labour_hours", "parts_cost", "resolved_at", "resolved_by", "next_update_due_at"])
+        _save(callback, now, list(dict.fromkeys([
+            "state", "root_cause", "resolution", "faulty_part", "part_supplier", "rma_reference", "labour_hours",
+            "parts_cost", "resolved_at", "resolved_by", "next_update_due_at", *classified])))
+        if is_part:
+            claim_open(callback=callback, by=by, now=now)
         if revisit is not None:
             job_mark_completed(job=revisit, by=by, note=f"Callback #{callback.pk} resolved.", now=now)
         _event(callback, Action.RESOLVED, by=by, at=now, from_state=from_state, to_state=State.RESOLVED,

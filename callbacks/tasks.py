@@ -8,6 +8,8 @@ from celery import shared_task
 
 from . import reminders
 from .follow_ups import services as follow_ups
+from .recalls import claim_reminders
+from .recalls import reminders as recalls
 
 
 @shared_task
@@ -33,3 +35,13 @@ def escalate_twice_overdue_callbacks():
 @shared_task
 def send_briefing_digests():
     return reminders.send_briefing_digests()
+
+
+@shared_task
+def remind_unclassified_callbacks():
+    return recalls.remind_unclassified_callbacks()
+
+
+@shared_task
+def remind_warranty_claims():
+    return claim_reminders.remind_warranty_claims()

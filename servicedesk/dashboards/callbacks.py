@@ -2,8 +2,9 @@
 
 What counts, stated once and repeated on the page:
 - the jobs are the completed jobs in the range that match the filters (callback revisits excluded);
-- a callback counts unless its root cause is "unrelated new problem"; a callback not yet resolved has no root
-  cause yet and counts (it is a callback until shown otherwise);
+- a callback counts unless its root cause is "unrelated new problem" or it was classified a new problem on
+  diagnosis; a callback not yet resolved has no root cause yet and counts (it is a callback until shown otherwise),
+  except one logged as a potential callback, which counts only once classified (callbacks/recalls);
 - the callback rate is the share of those jobs that came back at least once, so a job with a second callback
   still counts once (the second one shows under repeat callbacks);
 - a callback is caused by the original job's technicians (lead and helpers) and fixed by the revisit's lead.
@@ -138,7 +139,8 @@ class CallbackDashboard(Panels):
     def totals(self):
         jobs = sum(self.jobs_by["week"].values())
         figures = {key: value for key, value in self.facts["total"][0].items()
-                   if key in ("came_back", "callbacks", "unresolved", "repeats", "unrelated", "faulty_part")}
+                   if key in ("came_back", "callbacks", "unresolved", "repeats", "unrelated", "faulty_part",
+                              "potential")}
         return {
             "jobs": jobs,
             **figures,
@@ -158,6 +160,7 @@ class CallbackDashboard(Panels):
             Column("callbacks", "Callbacks counted"),
             Column("unresolved", "Not resolved yet (counted)"),
             Column("unrelated", "Unrelated new problems (not counted)"),
+            Column("potential", "Potential, not classified yet (not counted)"),
         ]
         return Table("summary", "Callback rate", columns, [self.totals])
 

@@ -46,6 +46,7 @@ def kwargs_for(world, name):
         "customers:job_detail": {"pk": w.job.pk},
         "customers:import_example": {"kind": "customers"},
         "callbacks:training_done": {"pk": w.callback.pk, "item_pk": w.training_item.pk},
+        "callbacks:claim": {"pk": w.claim.pk},
         "notification_open": {"pk": w.notification.pk},
         "recommendations:briefing": {"pk": w.job.pk},
         "recommendations:complete_job": {"pk": w.job.pk},

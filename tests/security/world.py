@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from callbacks import services as callback_services
-from callbacks.models import Callback, TrainingItem, Urgency
+from callbacks.models import Callback, TrainingItem, Urgency, WarrantyClaim
 from customers import services as customer_services
 from customers.models import Customer, Equipment, Job, Site
 from recommendations import services as recommendation_services
@@ -43,6 +43,7 @@ class World:
     unsubscribe_token: str
     integration: Integration
     api_token: object
+    claim: object
 
 
 def build_world():
@@ -84,6 +85,7 @@ def build_world():
             {"attempted_on": timezone.localdate(), "channel": "letter", "what_happened": "Wrote to offer a meeting."},
         ],
     )
+    claim = WarrantyClaim.objects.create(callback=callback, part_name="Flame sensor", supplier="Johnstone")
     # The dispatch system's ids, by which the API addresses them.
     Customer.objects.filter(pk=customer.pk).update(external_id="C-1")
     Site.objects.filter(pk=job.site_id).update(external_id="S-1")
@@ -96,6 +98,7 @@ def build_world():
         callback=callback, training_item=training_item, recommendation=recommendation, call=call,
         notification=notification, decision=decision, feedback_token=make_feedback_token(original),
         unsubscribe_token=make_unsubscribe_token(customer), integration=integration, api_token=api_token,
+        claim=claim,
     )
 
 

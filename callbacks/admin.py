@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from servicedesk.audit import Via, setting_changes_record
 
-from .models import CallbackEvent, RecallWindow, WarrantyClaim
+from .models import CallbackEvent, Closure, OpeningHours, RecallWindow, WarrantyClaim
 
 
 def _days(days):
@@ -45,3 +45,42 @@ class WarrantyClaimAdmin(admin.ModelAdmin):
         CallbackEvent.objects.create(callback_id=obj.callback_id, action=CallbackEvent.Action.CLAIM,
                                      by=request.user, at=obj.updated_at,
                                      note=f"Warranty claim ({obj.part_name}) edited in the admin: {changed}.")
+
+
+class _SettingTrail:
+    """An edit here is on the settings' trail ("business_hours"), who and when, like the targets page's."""
+
+    def _record(self, request, item, before, after):
+        setting_changes_record(setting="business_hours", by=request.user, via=Via.ADMIN, changes={item: (before,
+                                                                                                     after)})
+
+    def save_model(self, request, obj, form, change):
+        before = str(type(obj).objects.get(pk=obj.pk)) if change else "—"
+        super().save_model(request, obj, form, change)
+        self._record(request, self.item(obj), before, str(obj))
+
+    def delete_model(self, request, obj):
+        self._record(request, self.item(obj), str(obj), "—")
+        super().delete_model(request, obj)
+
+
+@admin.register(OpeningHours)
+class OpeningHoursAdmin(_SettingTrail, admin.ModelAdmin):
+    list_display = ("weekday", "opens", "closes")
+
+    def item(self, obj):
+        return obj.get_weekday_display()
+
+
+@admin.register(Closure)
+class ClosureAdmin(_SettingTrail, admin.ModelAdmin):
+    list_display = ("day", "reason", "added_by", "added_at")
+    readonly_fields = ("added_by", "added_at")
+
+    def item(self, obj):
+        return f"Closure {obj.day:%Y-%m-%d}"
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.added_by = request.user
+        super().save_model(request, obj, form, change)

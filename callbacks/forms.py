@@ -249,6 +249,9 @@ class UrgencyTargetForm(forms.Form):
                                              label="First contact within (hours)")
     revisit_hours = forms.DecimalField(min_value=Decimal("0.25"), max_digits=6, decimal_places=2,
                                        label="Revisit within (hours)")
+    # Not sent: the clock stays as it is.
+    clock = forms.ChoiceField(choices=[("business", "Business hours"), ("around", "Around the clock")],
+                              required=False, label="Counted")
 
     def clean(self):
         cleaned = super().clean()

@@ -31,6 +31,8 @@ class UrgencyTarget(models.Model):
     urgency = models.CharField(max_length=20, choices=Urgency.choices, unique=True)
     first_contact_within = models.DurationField(help_text="From logging to the first contact with the customer.")
     revisit_within = models.DurationField(help_text="From logging to the revisit.")
+    business_hours = models.BooleanField(
+        default=False, help_text="Counted in opening hours (less holidays and closures), not around the clock.")
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -107,6 +109,7 @@ class CallbackQuerySet(models.QuerySet):
         return self.select_related("customer", "site").only(
             "problem", "urgency", "state", "is_repeat", "first_contact_due_at", "revisit_due_at", "revisit_done_at",
             "next_update_due_at", "due_at", "job", "revisit_job", "assigned_to", "customer__name", "site__street",
+            "paused_since",
         )
 
     def earlier_for(self, job, *, since):
@@ -250,6 +253,8 @@ class Callback(models.Model):
     # overdue first on an index.
     due_at = models.DateTimeField(null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)
+    # On hold (callbacks/recalls/models.CallbackPause) since then: the clock stops, nothing is due or overdue.
+    paused_since = models.DateTimeField(null=True, blank=True, editable=False)
     classification = models.CharField(
         max_length=20, choices=Classification.choices, default=Classification.CONFIRMED,
         db_default=Classification.CONFIRMED,
@@ -386,7 +391,7 @@ class Callback(models.Model):
         """The nearest promise still open: the state's target, or an update promised to the customer sooner."""
         now = now or timezone.now()
         target = self.state_target()
-        if target is None:
+        if target is None or (self.paused_since is not None and self.state in PAUSABLE_STATES):
             return None
         label, due = target
         if self.state != self.State.RESOLVED and self.next_update_due_at and self.next_update_due_at < due:
@@ -417,6 +422,8 @@ class CallbackEvent(models.Model):
         TAKEN = "taken", "Taken from the triage queue"
         CLASSIFIED = "classified", "Classified"
         CLAIM = "claim", "Warranty claim"
+        PAUSED = "paused", "Put on hold"
+        RESUMED = "resumed", "Taken off hold"
         RECLASSIFIED = "reclassified", "Reclassified by a manager"
 
     callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="events")
@@ -499,6 +506,9 @@ class RecoveryStep(models.Model):
     def __str__(self):
         return self.get_step_display()
 
+
+# The states a callback may be put on hold in (callbacks/pauses.py): waiting for its first contact or its revisit.
+PAUSABLE_STATES = ("new", "acknowledged", "revisit_scheduled")
 
 STATE_ORDER = [
     Callback.State.NEW,
@@ -648,6 +658,10 @@ DEFAULT_RECALL_DAYS = {
 }
 
 
+# Which targets run in business hours when no row says (callbacks/business_clock.py): none, so that promises keep
+# the clock they were made on until a manager switches a target (the targets page suggests high and normal).
+DEFAULT_BUSINESS_HOURS = {Urgency.EMERGENCY: False, Urgency.HIGH: False, Urgency.NORMAL: False}
+
 DEFAULT_TARGETS = {
     Urgency.EMERGENCY: (timedelta(hours=1), timedelta(hours=4)),
     Urgency.HIGH: (timedelta(hours=4), timedelta(hours=24)),
@@ -667,4 +681,10 @@ from .follow_ups.models import (  # noqa: E402, F401
 )
 
 # Warranty part claims live in their own room (callbacks/recalls); imported here so the app registry sees them.
-from .recalls.models import ClaimQuerySet, WarrantyClaim  # noqa: E402, F401
+from .recalls.models import (  # noqa: E402, F401
+    CallbackPause,
+    ClaimQuerySet,
+    Closure,
+    OpeningHours,
+    WarrantyClaim,
+)

@@ -20,9 +20,11 @@ from servicedesk import roles
 from servicedesk.audit import setting_changes_record
 from servicedesk.notifications import managers, notify
 
+from .business_clock import company_calendar, due_after
 from .claims import claim_open
 from .classification import apply_classification, check_root_cause, classification_for
 from .models import (
+    DEFAULT_BUSINESS_HOURS,
     DEFAULT_TARGETS,
     Callback,
     CallbackEvent,
@@ -102,6 +104,22 @@ def urgency_targets():
     return targets
 
 
+def targets_with_clocks():
+    """(urgency_targets(), {urgency: the company's calendar for a target counted in business hours, None for one
+    around the clock}) from one read of the targets; the calendar (callbacks/business_clock.py) is loaded once, and
+    only when a target needs it."""
+    targets, flags = dict(DEFAULT_TARGETS), dict(DEFAULT_BUSINESS_HOURS)
+    for row in UrgencyTarget.objects.all():
+        targets[row.urgency] = (row.first_contact_within, row.revisit_within)
+        flags[row.urgency] = row.business_hours
+    calendar = company_calendar() if any(flags.values()) else None
+    return targets, {urgency: calendar if flag else None for urgency, flag in flags.items()}
+
+
+def target_clocks():
+    return targets_with_clocks()[1]
+
+
 def repeat_window_start(now=None):
     return _now(now) - timedelta(days=settings.CALLBACK_REPEAT_WINDOW_DAYS)
 
@@ -148,7 +166,8 @@ def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None,
     if job.kind == Job.Kind.CALLBACK_REVISIT:
         # A failed revisit is the same callback coming back: reopen it rather than start a new one.
         raise ValidationError({"job": "This is a callback revisit; reopen its callback instead of logging a new one."})
-    first_contact_within, revisit_within = urgency_targets()[urgency]
+    targets, clocks = targets_with_clocks()
+    (first_contact_within, revisit_within), clock = targets[urgency], clocks[urgency]
     with transaction.atomic():
         # Two callbacks logged at the same moment at one site would each miss the other, neither committed yet:
         # the second waits here for the first to commit, then finds it. The site covers the job, its equipment
@@ -173,8 +192,8 @@ def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None,
             logged_by=logged_by,
             logged_at=now,
             assigned_to=None if to_triage else assigned_to or logged_by,
-            first_contact_due_at=now + first_contact_within,
-            revisit_due_at=now + revisit_within,
+            first_contact_due_at=due_after(now, first_contact_within, calendar=clock),
+            revisit_due_at=due_after(now, revisit_within, calendar=clock),
             classification=Classification.POTENTIAL if potential else Classification.CONFIRMED,
         )
         callback.due_at = callback.clock(now).due_at
@@ -405,11 +424,12 @@ def callback_reopen(*, callback, by, reason, now=None, only_from=None):
             raise TransitionRefused(REFUSALS["close"].format(state=callback.get_state_display().lower()))
         _check(callback, "reopen")
         from_state = callback.state
-        _, revisit_within = urgency_targets()[callback.urgency]
+        targets, clocks = targets_with_clocks()
+        _, revisit_within = targets[callback.urgency]
         if callback.revisit_job is not None and callback.revisit_job.no_charge:
             callback.earlier_no_charge_revisits = (callback.earlier_no_charge_revisits or 0) + 1
         callback.state = State.ACKNOWLEDGED
-        callback.revisit_due_at = now + revisit_within
+        callback.revisit_due_at = due_after(now, revisit_within, calendar=clocks[callback.urgency])
         callback.revisit_job = None
         callback.revisit_done_at = None
         callback.root_cause = ""
@@ -573,9 +593,10 @@ def training_item_complete(*, item, by, lesson, now=None):
     return item
 
 
-def urgency_targets_set(*, targets, by, now=None):
-    """Managers set the targets ({urgency: (first contact within, revisit within)}); callbacks already logged keep
-    the promises made when they were logged."""
+def urgency_targets_set(*, targets, by, business_hours=None, now=None):
+    """Managers set the targets ({urgency: (first contact within, revisit within)}) and, with `business_hours`
+    ({urgency: True for business hours, False around the clock}), their clocks; callbacks already logged keep the
+    promises made when they were logged."""
     if not roles.has_role(by, roles.MANAGER):
         raise ValidationError("Only managers change the urgency targets.")
     for first_contact_within, revisit_within in targets.values():
@@ -583,13 +604,26 @@ def urgency_targets_set(*, targets, by, now=None):
             raise ValidationError("Targets must be longer than zero.")
         if revisit_within < first_contact_within:
             raise ValidationError("The revisit cannot be due before the first contact.")
+    business_hours = business_hours or {}
     with transaction.atomic():
-        setting_changes_record(setting="urgency_targets", by=by, now=now, changes=target_changes(targets))
+        changes = target_changes(targets)
+        current = dict(DEFAULT_BUSINESS_HOURS)
+        current.update(UrgencyTarget.objects.values_list("urgency", "business_hours"))
+
+        def clock(flag):
+            return "business hours" if flag else "around the clock"
+
+        for urgency, flag in business_hours.items():
+            changes[f"{Urgency(urgency).label}: clock"] = (clock(current[urgency]), clock(flag))
+        setting_changes_record(setting="urgency_targets", by=by, now=now, changes=changes)
         for urgency, (first_contact_within, revisit_within) in targets.items():
+            defaults = {"first_contact_within": first_contact_within, "revisit_within": revisit_within,
+                        "updated_by": by, "updated_at": _now(now)}
+            if urgency in business_hours:
+                defaults["business_hours"] = business_hours[urgency]
             UrgencyTarget.objects.update_or_create(
-                urgency=urgency,
-                defaults={"first_contact_within": first_contact_within, "revisit_within": revisit_within,
-                          "updated_by": by, "updated_at": _now(now)},
+                urgency=urgency, defaults=defaults,
+                create_defaults={"business_hours": current[urgency], **defaults},
             )
 
 

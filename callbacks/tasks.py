@@ -6,7 +6,7 @@ None retries: each is idempotent and the next scheduled run picks up whatever th
 
 from celery import shared_task
 
-from . import reminders
+from . import pauses, reminders
 from .follow_ups import services as follow_ups
 from .recalls import claim_reminders
 from .recalls import reminders as recalls
@@ -45,3 +45,8 @@ def remind_unclassified_callbacks():
 @shared_task
 def remind_warranty_claims():
     return claim_reminders.remind_warranty_claims()
+
+
+@shared_task
+def resume_due_pauses():
+    return pauses.resume_due_pauses()

@@ -30,6 +30,8 @@ urlpatterns = [
     path("callbacks/<int:pk>/contact/", views.callback_record_contact, name="contact"),
     path("callbacks/<int:pk>/step/", views.callback_check_step, name="step"),
     path("callbacks/<int:pk>/classify/", recalls.classify, name="classify"),
+    path("callbacks/<int:pk>/hold/", recalls.pause, name="pause"),
+    path("callbacks/<int:pk>/off-hold/", recalls.resume, name="resume"),
     path("callbacks/<int:pk>/training/<int:item_pk>/done/", views.training_item_done, name="training_done"),
     # Follow-up calls: their own room, their patterns spliced in flat, in this namespace ("callbacks:calls",
     # "callbacks:call", ...), as before they moved.

@@ -472,19 +472,23 @@ def training_item_done(request, pk, item_pk):
 
 @roles.role_required(roles.MANAGER)
 def urgency_targets(request):
-    current = services.urgency_targets()
+    current, clocks = services.targets_with_clocks()
     rows = []
     for urgency, label in Urgency.choices:
         first, revisit = current[urgency]
         initial = {"first_contact_hours": round(first.total_seconds() / 3600, 2),
-                   "revisit_hours": round(revisit.total_seconds() / 3600, 2)}
+                   "revisit_hours": round(revisit.total_seconds() / 3600, 2),
+                   "clock": "around" if clocks[urgency] is None else "business"}
         data = request.POST if request.method == "POST" else None
         rows.append((urgency, label, UrgencyTargetForm(data, prefix=urgency, initial=initial)))
     if request.method == "POST":
         if all(form.is_valid() for _, _, form in rows):
             try:
-                services.urgency_targets_set(targets={urgency: form.durations() for urgency, _, form in rows},
-                                             by=request.user)
+                services.urgency_targets_set(
+                    targets={urgency: form.durations() for urgency, _, form in rows}, by=request.user,
+                    business_hours={urgency: form.cleaned_data["clock"] == "business"
+                                    for urgency, _, form in rows if form.cleaned_data["clock"]},
+                )
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:

@@ -116,6 +116,12 @@ BEAT_SCHEDULE = {
         # Counted in days after the revisit: hourly is prompt enough.
         "crontab": {"minute": "20"},
     },
+    "take callbacks off hold": {
+        "task": "callbacks.tasks.resume_due_pauses",
+        "sweep": "resume-due-pauses",
+        # Expected dates are days: early each morning, so the day's clocks run from the office's opening.
+        "crontab": {"minute": "10", "hour": "6"},
+    },
     "remind warranty claims": {
         "task": "callbacks.tasks.remind_warranty_claims",
         "sweep": "remind-warranty-claims",

@@ -5,7 +5,8 @@ from django import forms
 from servicedesk import limits, roles
 
 from ..classification import OUTCOMES
-from ..models import Callback, Classification
+from ..models import Callback, CallbackPause, Classification
+from ..pauses import PAUSABLE
 
 OUR_WORK_CAUSES = [(value, label) for value, label in Callback.RootCause.choices
                    if value not in (Callback.RootCause.UNRELATED, Callback.RootCause.FAULTY_PART)]
@@ -38,3 +39,19 @@ def classify_context(user, callback, bound=None):
 class RecallWindowForm(forms.Form):
     days = forms.IntegerField(min_value=1, max_value=3650, required=False, label="Days after completion",
                               help_text="Empty: no window (never presumed a callback).")
+
+
+class PauseForm(forms.Form):
+    reason = forms.ChoiceField(choices=CallbackPause.Reason.choices, widget=forms.RadioSelect, label="Waiting on")
+    note = forms.CharField(max_length=limits.NOTE, widget=forms.Textarea(attrs={"rows": 2}), label="What for")
+    expected_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Expected by")
+
+
+def pause_context(user, callback, bound=None):
+    """The callback page's hold panel: the office puts a waiting callback on hold or takes it off."""
+    can_pause = roles.is_office(user) and (callback.state in PAUSABLE or callback.paused_since is not None)
+    return {"pause_form": bound or PauseForm(auto_id="id_pause_%s"), "can_pause": can_pause}
+
+
+class NoteForm(forms.Form):
+    """Taking a callback off hold asks for nothing."""

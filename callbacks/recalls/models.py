@@ -69,3 +69,80 @@ class WarrantyClaim(models.Model):
     @property
     def is_open(self):
         return self.status in (self.Status.TO_SEND, self.Status.SENT, self.Status.APPROVED)
+
+
+class OpeningHours(models.Model):
+    """The company's opening hours on one weekday, for the business-hours targets (callbacks/business_clock.py).
+    A weekday with no row is closed; with no row at all, Monday to Friday 8 to 5."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, unique=True)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday"]
+        verbose_name_plural = "opening hours"
+        constraints = [models.CheckConstraint(condition=Q(closes__gt=models.F("opens")),
+                                              name="opening_hours_close_after_opening")]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class Closure(models.Model):
+    """A day the company is closed beyond the public holidays (a shutdown, a snow day): the business-hours targets
+    stop that day."""
+
+    day = models.DateField(unique=True)
+    reason = models.CharField(max_length=200)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self):
+        return f"Closed {self.day:%b %d, %Y}: {self.reason}"
+
+
+class CallbackPause(models.Model):
+    """A callback on hold: waiting on the customer or on parts, with the reason and the expected date. Its clock
+    stops (Callback.paused_since) until it is taken off hold, by hand or on the expected date by the sweep; what was
+    left of its target then runs from there (callbacks/pauses.py)."""
+
+    class Reason(models.TextChoices):
+        CUSTOMER = "customer", "Waiting on the customer"
+        PARTS = "parts", "Waiting on parts"
+
+    callback = models.ForeignKey("callbacks.Callback", on_delete=models.CASCADE, related_name="pauses")
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    note = models.TextField(max_length=limits.NOTE)
+    expected_on = models.DateField("expected by")
+    started_at = models.DateTimeField(default=timezone.now)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+        indexes = [models.Index(fields=["started_at"], name="callback_pause_started")]
+        constraints = [
+            *limits.text_limits("callbacks_callbackpause", note=limits.NOTE),
+            # One hold at a time.
+            models.UniqueConstraint(fields=["callback"], condition=Q(ended_at__isnull=True),
+                                    name="callback_pause_one_open"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} since {self.started_at:%Y-%m-%d}"

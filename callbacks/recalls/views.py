@@ -7,8 +7,9 @@ from servicedesk import roles
 from servicedesk.audit import setting_changes
 
 from .. import views as callback_views
+from ..pauses import callback_pause, callback_resume
 from ..windows import KINDS, recall_windows, recall_windows_set
-from .forms import ClassifyForm, RecallWindowForm, classify_context
+from .forms import ClassifyForm, NoteForm, PauseForm, RecallWindowForm, classify_context
 from .services import callback_classify
 
 
@@ -51,3 +52,27 @@ def recall_windows_page(request):
             messages.error(request, "Nothing was changed: see the form below.")
     return render(request, "callbacks/recalls/recall_windows.html",
                   {"rows": rows, "changes": setting_changes("recall_windows")})
+
+
+def _office(user, callback):
+    return roles.is_office(user)
+
+
+@require_POST
+@roles.role_required(*callback_views.STAFF)
+def pause(request, pk):
+    """Put a callback on hold: waiting on the customer or on parts, until the expected date."""
+    return callback_views._act(
+        request, pk, form_class=PauseForm, form_name="pause_form", allowed=_office,
+        perform=lambda callback, data: callback_pause(callback=callback, by=request.user, reason=data["reason"],
+                                                      note=data["note"], expected_on=data["expected_on"]),
+        success="On hold: its clock is stopped until the expected date or until taken off hold.")
+
+
+@require_POST
+@roles.role_required(*callback_views.STAFF)
+def resume(request, pk):
+    return callback_views._act(
+        request, pk, form_class=NoteForm, form_name="resume_form", allowed=_office,
+        perform=lambda callback, data: callback_resume(callback=callback, by=request.user),
+        success="Off hold: the clock runs again.")

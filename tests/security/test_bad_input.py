@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from callbacks import forms as callback_forms
 from callbacks.follow_ups import forms as calls_forms
 from callbacks.models import CallAttempt, Callback, CallbackEvent, FollowUpCall, FollowUpRule, UrgencyTarget
+from callbacks.recalls.forms import ClassifyForm, PauseForm
 from customers import forms as customer_forms
 from customers.models import Customer, DoNotServiceDecision, Feedback, Job, Site
 from recommendations.models import Discussion, FollowUpInterval, Recommendation, RecommendationEvent
@@ -98,10 +99,13 @@ ACTION_FIELDS = {
     "recommendations:discuss": ["response", "note", "next"],
     "lockout_unlock": ["username", "ip_address"],
     "integrations:token_issue": ["label", "scope"],
+    "callbacks:classify": _fields(ClassifyForm),
+    "callbacks:pause": _fields(PauseForm),
 }
 # Buttons with no input: only "never a server error" applies (what they answer is the URL matrix's business).
 NO_INPUT = {"logout", "callbacks:call_next", "callbacks:call_claim", "callbacks:call_release", "notifications_read",
-            "notification_open", "public:unsubscribe", "callbacks:take", "integrations:token_revoke"}
+            "notification_open", "public:unsubscribe", "callbacks:take", "integrations:token_revoke",
+            "callbacks:resume"}
 # Who posts each form: the role that uses it at work; the office for the rest; no one logged in for public pages.
 POSTED_BY = {
     "recommendations:complete_job": "technician",

@@ -12,6 +12,7 @@ from servicedesk import limits, roles
 
 from .models import Callback, CustomerContact, RecoveryStep, Urgency
 from .selectors import loggable_jobs
+from .windows import outside_window
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -64,6 +65,12 @@ class CallbackLogForm(forms.Form):
     channel = forms.ChoiceField(choices=Callback.Channel.choices, initial=Callback.Channel.PHONE,
                                 widget=forms.RadioSelect)
     urgency = forms.ChoiceField(choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect)
+    is_callback = forms.ChoiceField(
+        choices=[("confirmed", "Confirmed callback"), ("potential", "Potential — to be confirmed on site")],
+        initial="confirmed", required=False, widget=forms.RadioSelect, label="Is it our work coming back?",
+        help_text="Potential: worked the same way, counted on nobody's callback rate until the technician or the "
+                  "office classifies it after diagnosis.",
+    )
 
     def __init__(self, *args, customer=None, jobs=None, picked=None, has_jobs=None, **kwargs):
         """`jobs`: the jobs to list (the recent ones, or those a search of all the customer's jobs found); any of
@@ -75,6 +82,10 @@ class CallbackLogForm(forms.Form):
         if picked is not None and picked not in self.jobs:
             self.jobs.insert(0, picked)
         self.has_jobs = bool(self.jobs) if has_jobs is None else has_jobs
+        # Past its kind's recall window, a new problem is not presumed ours: potential is proposed, and why.
+        self.recall_note = outside_window(picked) if picked is not None else ""
+        if self.recall_note:
+            self.fields["is_callback"].initial = "potential"
         if customer is not None:
             # The customer is found: the CSR types next what the caller is saying.
             self.fields["problem"].widget.attrs["autofocus"] = True
@@ -238,6 +249,9 @@ class UrgencyTargetForm(forms.Form):
                                              label="First contact within (hours)")
     revisit_hours = forms.DecimalField(min_value=Decimal("0.25"), max_digits=6, decimal_places=2,
                                        label="Revisit within (hours)")
+    # Not sent: the clock stays as it is.
+    clock = forms.ChoiceField(choices=[("business", "Business hours"), ("around", "Around the clock")],
+                              required=False, label="Counted")
 
     def clean(self):
         cleaned = super().clean()

@@ -31,6 +31,8 @@ class UrgencyTarget(models.Model):
     urgency = models.CharField(max_length=20, choices=Urgency.choices, unique=True)
     first_contact_within = models.DurationField(help_text="From logging to the first contact with the customer.")
     revisit_within = models.DurationField(help_text="From logging to the revisit.")
+    business_hours = models.BooleanField(
+        default=False, help_text="Counted in opening hours (less holidays and closures), not around the clock.")
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -59,8 +61,13 @@ class CallbackQuerySet(models.QuerySet):
         return self.open().filter(Q(assigned_to=None) | Q(assigned_to__is_active=False))
 
     def counted(self):
-        """Callbacks that count against the work: an unrelated new problem is not a callback."""
-        return self.exclude(root_cause=Callback.RootCause.UNRELATED)
+        """Callbacks that count against the work: an unrelated new problem is not a callback, and a potential one
+        is not counted until it is classified after diagnosis (callbacks/recalls)."""
+        return self.filter(COUNTED)
+
+    def potential(self):
+        """Logged as potential callbacks and not classified yet."""
+        return self.filter(classification=Classification.POTENTIAL)
 
     def visible_to(self, user):
         """Office staff see every callback; a technician those on jobs they worked or will work."""
@@ -102,14 +109,16 @@ class CallbackQuerySet(models.QuerySet):
         return self.select_related("customer", "site").only(
             "problem", "urgency", "state", "is_repeat", "first_contact_due_at", "revisit_due_at", "revisit_done_at",
             "next_update_due_at", "due_at", "job", "revisit_job", "assigned_to", "customer__name", "site__street",
+            "paused_since",
         )
 
     def earlier_for(self, job, *, since):
         """Earlier callbacks a new one on `job` repeats: on the same job ever, or on the same equipment
         (or site, when the job names no equipment) since `since`. Newest first."""
         same_place = Q(equipment=job.equipment_id) if job.equipment_id else Q(site=job.site_id)
+        # A potential callback may still turn out to be one: it is repeated as much as a confirmed one.
         return (
-            self.counted()
+            self.exclude(root_cause=Callback.RootCause.UNRELATED).exclude(classification=Classification.NEW_PROBLEM)
             .filter(Q(job=job.pk) | (same_place & Q(logged_at__gte=since)))
             .select_related("job")
             .order_by("-logged_at", "-pk")
@@ -154,12 +163,31 @@ class Clock:
         return self.due_at - self.now
 
 
+class Classification(models.TextChoices):
+    """Whether a callback is one. Logged as confirmed, or as potential until diagnosed on site; a potential one is
+    then classified by the technician or the office, and reclassified later only by a manager (callbacks/recalls)."""
+
+    CONFIRMED = "confirmed", "Confirmed callback"
+    POTENTIAL = "potential", "Potential — to be confirmed on site"
+    OUR_WORK = "our_work", "Our work (a callback)"
+    WARRANTY_PART = "warranty_part", "Manufacturer's part under warranty"
+    NEW_PROBLEM = "new_problem", "New / unrelated problem (not a callback)"
+
+
+# The callbacks that count against the work: not an unrelated new problem, whether found at resolution (the root
+# cause) or on diagnosis (the classification), and not a potential one still to be classified. Literal values, as
+# the index condition below needs them before the class exists.
+COUNTED = ~Q(root_cause="unrelated") & ~Q(classification__in=["potential", "new_problem"])
+
 # A callback whose dashboard figures can still change with time alone, without anyone writing it: counted (not an
 # unrelated new problem) and either not contacted yet or not resolved yet ("still waiting, past target" and
 # "unresolved, past target" turn on as the clock passes). Every other callback is settled: its figures change only
-# when it is written (servicedesk/dashboards/callback_rollup.py). Literal values, as the index condition below
+# when it is written (servicedesk/dashboards/callback_rollup.py). A potential callback is unsettled until classified:
+# its job is always counted live, so the rollup never holds one. Literal values, as the index condition below
 # needs them before the class exists.
-UNSETTLED = ~Q(root_cause="unrelated") & (Q(acknowledged_at__isnull=True) | ~Q(state__in=["resolved", "closed"]))
+UNSETTLED = ~Q(root_cause="unrelated") & ~Q(classification="new_problem") & (
+    Q(classification="potential") | Q(acknowledged_at__isnull=True) | ~Q(state__in=["resolved", "closed"])
+)
 
 
 class Callback(models.Model):
@@ -225,6 +253,16 @@ class Callback(models.Model):
     # overdue first on an index.
     due_at = models.DateTimeField(null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)
+    # On hold (callbacks/recalls/models.CallbackPause) since then: the clock stops, nothing is due or overdue.
+    paused_since = models.DateTimeField(null=True, blank=True, editable=False)
+    classification = models.CharField(
+        max_length=20, choices=Classification.choices, default=Classification.CONFIRMED,
+        db_default=Classification.CONFIRMED,
+    )
+    classified_at = models.DateTimeField(null=True, blank=True)
+    classified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     root_cause = models.CharField(max_length=20, choices=RootCause.choices, blank=True)
     resolution = models.TextField(max_length=limits.ACCOUNT, blank=True, help_text="What was found and done.")
@@ -325,7 +363,12 @@ class Callback(models.Model):
 
     @property
     def counts_as_callback(self):
-        return self.root_cause != self.RootCause.UNRELATED
+        return self.root_cause != self.RootCause.UNRELATED and self.classification not in (
+            Classification.POTENTIAL, Classification.NEW_PROBLEM)
+
+    @property
+    def is_potential(self):
+        return self.classification == Classification.POTENTIAL
 
     def state_target(self):
         """(label, due) of what the current state waits for, or None once closed."""
@@ -348,7 +391,7 @@ class Callback(models.Model):
         """The nearest promise still open: the state's target, or an update promised to the customer sooner."""
         now = now or timezone.now()
         target = self.state_target()
-        if target is None:
+        if target is None or (self.paused_since is not None and self.state in PAUSABLE_STATES):
             return None
         label, due = target
         if self.state != self.State.RESOLVED and self.next_update_due_at and self.next_update_due_at < due:
@@ -377,6 +420,11 @@ class CallbackEvent(models.Model):
         STEP = "step", "Recovery step"
         TRAINING = "training", "Training item"
         TAKEN = "taken", "Taken from the triage queue"
+        CLASSIFIED = "classified", "Classified"
+        CLAIM = "claim", "Warranty claim"
+        PAUSED = "paused", "Put on hold"
+        RESUMED = "resumed", "Taken off hold"
+        RECLASSIFIED = "reclassified", "Reclassified by a manager"
 
     callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=20, choices=Action.choices)
@@ -458,6 +506,9 @@ class RecoveryStep(models.Model):
     def __str__(self):
         return self.get_step_display()
 
+
+# The states a callback may be put on hold in (callbacks/pauses.py): waiting for its first contact or its revisit.
+PAUSABLE_STATES = ("new", "acknowledged", "revisit_scheduled")
 
 STATE_ORDER = [
     Callback.State.NEW,
@@ -580,6 +631,37 @@ class RevisitCost(models.Model):
         return f"Cost of a revisit on callback #{self.callback_id}"
 
 
+class RecallWindow(models.Model):
+    """How long after a job of this kind is completed a new problem on it is presumed a callback; outside it (or
+    with no window at all, as for an estimate) the log form proposes "potential" and says why (callbacks/windows.py).
+    A missing row is the default (DEFAULT_RECALL_DAYS)."""
+
+    kind = models.CharField(max_length=20, choices=Job.Kind.choices, unique=True)
+    days = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no window, never presumed.")
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["kind"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.days if self.days is not None else 'no'} days"
+
+
+DEFAULT_RECALL_DAYS = {
+    Job.Kind.SERVICE_CALL: 30,
+    Job.Kind.MAINTENANCE: 30,
+    Job.Kind.INSTALL: 365,
+    Job.Kind.ESTIMATE: None,
+}
+
+
+# Which targets run in business hours when no row says (callbacks/business_clock.py): none, so that promises keep
+# the clock they were made on until a manager switches a target (the targets page suggests high and normal).
+DEFAULT_BUSINESS_HOURS = {Urgency.EMERGENCY: False, Urgency.HIGH: False, Urgency.NORMAL: False}
+
 DEFAULT_TARGETS = {
     Urgency.EMERGENCY: (timedelta(hours=1), timedelta(hours=4)),
     Urgency.HIGH: (timedelta(hours=4), timedelta(hours=24)),
@@ -596,4 +678,13 @@ from .follow_ups.models import (  # noqa: E402, F401
     FollowUpCallQuerySet,
     FollowUpRule,
     Referral,
+)
+
+# Warranty part claims live in their own room (callbacks/recalls); imported here so the app registry sees them.
+from .recalls.models import (  # noqa: E402, F401
+    CallbackPause,
+    ClaimQuerySet,
+    Closure,
+    OpeningHours,
+    WarrantyClaim,
 )

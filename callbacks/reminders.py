@@ -22,9 +22,10 @@ from servicedesk.bulk import SubqueryCount, url_of
 from servicedesk.models import Notification
 from servicedesk.notifications import managers, remind
 
+from .business_clock import before
 from .models import Callback
 from .queues import triage_recipients
-from .services import urgency_targets
+from .services import targets_with_clocks
 
 State = Callback.State
 
@@ -86,8 +87,10 @@ def twice_overdue(now):
     """Overdue by as long again as the urgency's first-contact promise (1 hour for an emergency, a day for a
     normal one): the owner was reminded and nothing happened, so it is the managers' now."""
     condition = Q()
-    for urgency, (first_contact_within, _revisit_within) in urgency_targets().items():
-        condition |= Q(urgency=urgency, due_at__lte=now - first_contact_within)
+    targets, clocks = targets_with_clocks()
+    for urgency, (first_contact_within, _revisit_within) in targets.items():
+        # As long again on the target's own clock: a business-hours target is not twice overdue over a weekend.
+        condition |= Q(urgency=urgency, due_at__lte=before(now, first_contact_within, calendar=clocks[urgency]))
     return Callback.objects.open().filter(condition)
 
 

@@ -21,10 +21,15 @@ from servicedesk.audit import setting_changes_record
 from servicedesk.notifications import managers, notify
 from servicedesk.outbox import emit
 
+from .business_clock import company_calendar, due_after
+from .claims import claim_open
+from .classification import apply_classification, check_root_cause, classification_for
 from .models import (
+    DEFAULT_BUSINESS_HOURS,
     DEFAULT_TARGETS,
     Callback,
     CallbackEvent,
+    Classification,
     CustomerContact,
     HandOff,
     RecoveryStep,
@@ -100,6 +105,22 @@ def urgency_targets():
     return targets
 
 
+def targets_with_clocks():
+    """(urgency_targets(), {urgency: the company's calendar for a target counted in business hours, None for one
+    around the clock}) from one read of the targets; the calendar (callbacks/business_clock.py) is loaded once, and
+    only when a target needs it."""
+    targets, flags = dict(DEFAULT_TARGETS), dict(DEFAULT_BUSINESS_HOURS)
+    for row in UrgencyTarget.objects.all():
+        targets[row.urgency] = (row.first_contact_within, row.revisit_within)
+        flags[row.urgency] = row.business_hours
+    calendar = company_calendar() if any(flags.values()) else None
+    return targets, {urgency: calendar if flag else None for urgency, flag in flags.items()}
+
+
+def target_clocks():
+    return targets_with_clocks()[1]
+
+
 def repeat_window_start(now=None):
     return _now(now) - timedelta(days=settings.CALLBACK_REPEAT_WINDOW_DAYS)
 
@@ -128,8 +149,10 @@ def _double_submit_of(*, job, problem, logged_by, now):
     )
 
 
-def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None, to_triage=False, now=None):
-    """Log a callback about `job`. A repeat is marked and escalated to the managers at once.
+def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None, to_triage=False, potential=False,
+                 now=None):
+    """Log a callback about `job`. A repeat is marked and escalated to the managers at once. A `potential` one is
+    worked the same way but counts on no rate until classified after diagnosis (callbacks/recalls).
 
     Owned by `assigned_to`, else by whoever logged it; `to_triage` logs it owned by nobody, into the office's
     triage queue, until a CSR takes it (callback_take): the feedback page's, logged by no one who works here.
@@ -144,7 +167,8 @@ def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None,
     if job.kind == Job.Kind.CALLBACK_REVISIT:
         # A failed revisit is the same callback coming back: reopen it rather than start a new one.
         raise ValidationError({"job": "This is a callback revisit; reopen its callback instead of logging a new one."})
-    first_contact_within, revisit_within = urgency_targets()[urgency]
+    targets, clocks = targets_with_clocks()
+    (first_contact_within, revisit_within), clock = targets[urgency], clocks[urgency]
     with transaction.atomic():
         # Two callbacks logged at the same moment at one site would each miss the other, neither committed yet:
         # the second waits here for the first to commit, then finds it. The site covers the job, its equipment
@@ -169,12 +193,14 @@ def callback_log(*, job, problem, channel, urgency, logged_by, assigned_to=None,
             logged_by=logged_by,
             logged_at=now,
             assigned_to=None if to_triage else assigned_to or logged_by,
-            first_contact_due_at=now + first_contact_within,
-            revisit_due_at=now + revisit_within,
+            first_contact_due_at=due_after(now, first_contact_within, calendar=clock),
+            revisit_due_at=due_after(now, revisit_within, calendar=clock),
+            classification=Classification.POTENTIAL if potential else Classification.CONFIRMED,
         )
         callback.due_at = callback.clock(now).due_at
         callback.save()
-        _event(callback, Action.LOGGED, by=logged_by, at=now, to_state=State.NEW, note=problem, job=job)
+        note = f"Potential callback, to be confirmed on site. {problem}" if potential else problem
+        _event(callback, Action.LOGGED, by=logged_by, at=now, to_state=State.NEW, note=note, job=job)
         emit("callback.logged", callback)
         if repeat_of is not None:
             if repeat_of.job_id == job.pk:
@@ -224,6 +250,8 @@ def callback_schedule_revisit(*, callback, by, technician, start, end=None, help
     with transaction.atomic():
         callback = _lock(callback)
         _check(callback, "schedule_revisit")
+        # Found to be a new problem: the visit is billable like any other.
+        no_charge = no_charge and callback.classification != Classification.NEW_PROBLEM
         original = callback.job
         revisit = job_book(
             customer_id=callback.customer_id,
@@ -317,7 +345,13 @@ def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="",
         Job.objects.select_for_update().filter(pk=callback.revisit_job_id).exists()
         callback = _lock(callback)
         _check(callback, "resolve")
+        check_root_cause(callback, root_cause)
         from_state = callback.state
+        classified = []
+        if callback.classification == Classification.POTENTIAL:
+            # Diagnosed and fixed: the root cause classifies it (a new problem, a warranty part, or our work).
+            found = f"From the root cause found: {Callback.RootCause(root_cause).label}."
+            classified = apply_classification(callback, classification_for(root_cause), by=by, now=now, reason=found)
         callback.state = State.RESOLVED
         callback.root_cause = root_cause
         callback.resolution = resolution
@@ -334,8 +368,11 @@ def callback_resolve(*, callback, by, root_cause, resolution="", faulty_part="",
         callback.resolved_at = now
         callback.resolved_by = by
         callback.next_update_due_at = now + CLOSURE_CALL_AFTER
-        _save(callback, now, ["state", "root_cause", "resolution", "faulty_part", "part_supplier", "rma_reference",
-                              "labour_hours", "parts_cost", "resolved_at", "resolved_by", "next_update_due_at"])
+        _save(callback, now, list(dict.fromkeys([
+            "state", "root_cause", "resolution", "faulty_part", "part_supplier", "rma_reference", "labour_hours",
+            "parts_cost", "resolved_at", "resolved_by", "next_update_due_at", *classified])))
+        if is_part:
+            claim_open(callback=callback, by=by, now=now)
         if revisit is not None:
             job_mark_completed(job=revisit, by=by, note=f"Callback #{callback.pk} resolved.", now=now)
         _event(callback, Action.RESOLVED, by=by, at=now, from_state=from_state, to_state=State.RESOLVED,
@@ -393,11 +430,12 @@ def callback_reopen(*, callback, by, reason, now=None, only_from=None):
             raise TransitionRefused(REFUSALS["close"].format(state=callback.get_state_display().lower()))
         _check(callback, "reopen")
         from_state = callback.state
-        _, revisit_within = urgency_targets()[callback.urgency]
+        targets, clocks = targets_with_clocks()
+        _, revisit_within = targets[callback.urgency]
         if callback.revisit_job is not None and callback.revisit_job.no_charge:
             callback.earlier_no_charge_revisits = (callback.earlier_no_charge_revisits or 0) + 1
         callback.state = State.ACKNOWLEDGED
-        callback.revisit_due_at = now + revisit_within
+        callback.revisit_due_at = due_after(now, revisit_within, calendar=clocks[callback.urgency])
         callback.revisit_job = None
         callback.revisit_done_at = None
         callback.root_cause = ""
@@ -562,9 +600,10 @@ def training_item_complete(*, item, by, lesson, now=None):
     return item
 
 
-def urgency_targets_set(*, targets, by, now=None):
-    """Managers set the targets ({urgency: (first contact within, revisit within)}); callbacks already logged keep
-    the promises made when they were logged."""
+def urgency_targets_set(*, targets, by, business_hours=None, now=None):
+    """Managers set the targets ({urgency: (first contact within, revisit within)}) and, with `business_hours`
+    ({urgency: True for business hours, False around the clock}), their clocks; callbacks already logged keep the
+    promises made when they were logged."""
     if not roles.has_role(by, roles.MANAGER):
         raise ValidationError("Only managers change the urgency targets.")
     for first_contact_within, revisit_within in targets.values():
@@ -572,13 +611,26 @@ def urgency_targets_set(*, targets, by, now=None):
             raise ValidationError("Targets must be longer than zero.")
         if revisit_within < first_contact_within:
             raise ValidationError("The revisit cannot be due before the first contact.")
+    business_hours = business_hours or {}
     with transaction.atomic():
-        setting_changes_record(setting="urgency_targets", by=by, now=now, changes=target_changes(targets))
+        changes = target_changes(targets)
+        current = dict(DEFAULT_BUSINESS_HOURS)
+        current.update(UrgencyTarget.objects.values_list("urgency", "business_hours"))
+
+        def clock(flag):
+            return "business hours" if flag else "around the clock"
+
+        for urgency, flag in business_hours.items():
+            changes[f"{Urgency(urgency).label}: clock"] = (clock(current[urgency]), clock(flag))
+        setting_changes_record(setting="urgency_targets", by=by, now=now, changes=changes)
         for urgency, (first_contact_within, revisit_within) in targets.items():
+            defaults = {"first_contact_within": first_contact_within, "revisit_within": revisit_within,
+                        "updated_by": by, "updated_at": _now(now)}
+            if urgency in business_hours:
+                defaults["business_hours"] = business_hours[urgency]
             UrgencyTarget.objects.update_or_create(
-                urgency=urgency,
-                defaults={"first_contact_within": first_contact_within, "revisit_within": revisit_within,
-                          "updated_by": by, "updated_at": _now(now)},
+                urgency=urgency, defaults=defaults,
+                create_defaults={"business_hours": current[urgency], **defaults},
             )
 
 

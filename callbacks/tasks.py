@@ -6,8 +6,10 @@ None retries: each is idempotent and the next scheduled run picks up whatever th
 
 from celery import shared_task
 
-from . import reminders
+from . import pauses, reminders
 from .follow_ups import services as follow_ups
+from .recalls import claim_reminders
+from .recalls import reminders as recalls
 
 
 @shared_task
@@ -33,3 +35,18 @@ def escalate_twice_overdue_callbacks():
 @shared_task
 def send_briefing_digests():
     return reminders.send_briefing_digests()
+
+
+@shared_task
+def remind_unclassified_callbacks():
+    return recalls.remind_unclassified_callbacks()
+
+
+@shared_task
+def remind_warranty_claims():
+    return claim_reminders.remind_warranty_claims()
+
+
+@shared_task
+def resume_due_pauses():
+    return pauses.resume_due_pauses()

@@ -2,6 +2,8 @@ from django.urls import path
 
 from . import triage_views, views
 from .follow_ups import urls as follow_ups
+from .recalls import claim_views
+from .recalls import views as recalls
 
 app_name = "callbacks"
 
@@ -12,6 +14,9 @@ urlpatterns = [
     path("callbacks/new/", views.callback_new, name="new"),
     path("callbacks/new/repeat-check/", views.repeat_check, name="repeat_check"),
     path("callbacks/targets/", views.urgency_targets, name="targets"),
+    path("callbacks/recall-windows/", recalls.recall_windows_page, name="recall_windows"),
+    path("callbacks/claims/", claim_views.claim_list, name="claims"),
+    path("callbacks/claims/<int:pk>/", claim_views.claim_detail, name="claim"),
     path("callbacks/triage/", triage_views.triage, name="triage"),
     path("callbacks/triage/owner/", triage_views.triage_owner, name="triage_owner"),
     path("callbacks/<int:pk>/", views.callback_detail, name="detail"),
@@ -24,6 +29,9 @@ urlpatterns = [
     path("callbacks/<int:pk>/hand-off/", views.callback_hand_off, name="hand_off"),
     path("callbacks/<int:pk>/contact/", views.callback_record_contact, name="contact"),
     path("callbacks/<int:pk>/step/", views.callback_check_step, name="step"),
+    path("callbacks/<int:pk>/classify/", recalls.classify, name="classify"),
+    path("callbacks/<int:pk>/hold/", recalls.pause, name="pause"),
+    path("callbacks/<int:pk>/off-hold/", recalls.resume, name="resume"),
     path("callbacks/<int:pk>/training/<int:item_pk>/done/", views.training_item_done, name="training_done"),
     # Follow-up calls: their own room, their patterns spliced in flat, in this namespace ("callbacks:calls",
     # "callbacks:call", ...), as before they moved.

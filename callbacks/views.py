@@ -41,6 +41,7 @@ from .forms import (
 )
 from .models import Callback, RecoveryStep, TrainingItem, Urgency, UrgencyTarget, checklist, with_jobs_and_people
 from .selectors import JOB_SEARCH_RESULTS, RECENT_JOBS, job_to_preselect, jobs_matching, loggable_jobs
+from .windows import outside_window
 
 PAGE_SIZE = 25
 SEARCH_RESULTS = 8
@@ -53,7 +54,7 @@ def _get_callback_for_user(request, pk):
     callbacks = (
         Callback.objects.visible_to(request.user)
         .with_related()
-        .select_related("logged_by")
+        .select_related("logged_by", "warranty_claim")
         .prefetch_related("job__helpers", "revisit_job__helpers")
     )
     return get_object_or_404(callbacks, pk=pk)
@@ -179,7 +180,7 @@ def callback_new(request):
             try:
                 callback = services.callback_log(
                     job=data["job"], problem=data["problem"], channel=data["channel"], urgency=data["urgency"],
-                    logged_by=request.user,
+                    logged_by=request.user, potential=data["is_callback"] == "potential",
                 )
             except ValidationError as exc:
                 add_errors(form, exc)
@@ -210,7 +211,11 @@ def repeat_check(request):
     job_id = request.GET.get("job", "")
     job = Job.objects.filter(pk=job_id).first() if job_id.isdigit() else None
     repeat_of = services.find_repeat_of(job) if job is not None else None
-    return render(request, "callbacks/_repeat_warning.html", {"repeat_of": repeat_of, "picked_job": job})
+    note = outside_window(job)
+    # The confirmed / potential choice is swapped in too, proposing potential outside the job's recall window.
+    form = CallbackLogForm(initial={"is_callback": "potential" if note else "confirmed"})
+    return render(request, "callbacks/_repeat_warning.html", {"repeat_of": repeat_of, "picked_job": job,
+                                                              "recall_note": note, "form": form, "swap": True})
 
 
 # --- lists --------------------------------------------------------------------------------------------------------
@@ -467,19 +472,23 @@ def training_item_done(request, pk, item_pk):
 
 @roles.role_required(roles.MANAGER)
 def urgency_targets(request):
-    current = services.urgency_targets()
+    current, clocks = services.targets_with_clocks()
     rows = []
     for urgency, label in Urgency.choices:
         first, revisit = current[urgency]
         initial = {"first_contact_hours": round(first.total_seconds() / 3600, 2),
-                   "revisit_hours": round(revisit.total_seconds() / 3600, 2)}
+                   "revisit_hours": round(revisit.total_seconds() / 3600, 2),
+                   "clock": "around" if clocks[urgency] is None else "business"}
         data = request.POST if request.method == "POST" else None
         rows.append((urgency, label, UrgencyTargetForm(data, prefix=urgency, initial=initial)))
     if request.method == "POST":
         if all(form.is_valid() for _, _, form in rows):
             try:
-                services.urgency_targets_set(targets={urgency: form.durations() for urgency, _, form in rows},
-                                             by=request.user)
+                services.urgency_targets_set(
+                    targets={urgency: form.durations() for urgency, _, form in rows}, by=request.user,
+                    business_hours={urgency: form.cleaned_data["clock"] == "business"
+                                    for urgency, _, form in rows if form.cleaned_data["clock"]},
+                )
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:
@@ -511,7 +520,11 @@ EXPORT_COLUMNS = [
     ("Acknowledged", "acknowledged_at"),
     ("Revisit", "revisit_job__scheduled_start"),
     ("Fixed by (lead)", full_name_sql("revisit_job__lead_technician")),
+    ("Classification", "classification"),
+    ("Classified", "classified_at"),
     ("Root cause", "root_cause"),
+    ("Warranty claim", "warranty_claim__status"),
+    ("Warranty credit received", "warranty_claim__credit_received"),
     ("Faulty part", "faulty_part"),
     ("RMA", "rma_reference"),
     ("Labour hours", "labour_hours"),

@@ -358,6 +358,7 @@ class JobEvent(models.Model):
         BOOKED = "booked", "Booked"
         STATUS_CHANGED = "status_changed", "Status changed"
         COMPLETED = "completed", "Completed"
+        CHARGE_CHANGED = "charge_changed", "Charge changed"
 
     job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="events")
     action = models.CharField(max_length=20, choices=Action.choices)

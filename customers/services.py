@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from servicedesk import roles
+from servicedesk import limits, roles
 from servicedesk.audit import Via
 from servicedesk.notifications import managers, notify
 from servicedesk.outbox import emit
@@ -183,6 +183,18 @@ def job_mark_completed(*, job, by=None, via=Via.PAGE, note="", now=None):
         job.save(update_fields=["status", "completed_at"])
         job_event_record(job=job, action=JobEvent.Action.COMPLETED, by=by, via=via, from_status=from_status,
                          to_status=job.status, note=note, now=job.completed_at)
+    return job
+
+
+def job_set_no_charge(*, job, no_charge, by, reason, now=None):
+    """Make a visit billable or no charge, with who and why on its trail (a callback's revisit found to be a new
+    problem is billable). Unchanged: nothing written."""
+    if job.no_charge == no_charge:
+        return job
+    job.no_charge = no_charge
+    job.save(update_fields=["no_charge"])
+    job_event_record(job=job, action=JobEvent.Action.CHARGE_CHANGED, by=by, note=(
+        f"{'No charge' if no_charge else 'Billable'}: {reason}")[:limits.RECORD], now=_now(now))
     return job
 
 

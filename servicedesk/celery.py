@@ -110,6 +110,24 @@ BEAT_SCHEDULE = {
         "sweep": "escalate-twice-overdue-callbacks",
         "crontab": {"minute": "*/5"},
     },
+    "remind unclassified potential callbacks": {
+        "task": "callbacks.tasks.remind_unclassified_callbacks",
+        "sweep": "remind-unclassified-callbacks",
+        # Counted in days after the revisit: hourly is prompt enough.
+        "crontab": {"minute": "20"},
+    },
+    "take callbacks off hold": {
+        "task": "callbacks.tasks.resume_due_pauses",
+        "sweep": "resume-due-pauses",
+        # Expected dates are days: early each morning, so the day's clocks run from the office's opening.
+        "crontab": {"minute": "10", "hour": "6"},
+    },
+    "remind warranty claims": {
+        "task": "callbacks.tasks.remind_warranty_claims",
+        "sweep": "remind-warranty-claims",
+        # Counted in days: once a morning, before the office opens.
+        "crontab": {"minute": "40", "hour": "7"},
+    },
     "remind recommendation follow-ups": {
         "task": "recommendations.tasks.remind_follow_ups_due",
         "sweep": "remind-recommendation-follow-ups",

@@ -289,6 +289,13 @@ COMPANY_PHONE = env.str("COMPANY_PHONE", default="(555) 010-4400")
 PHONE_REGION = env.str("PHONE_REGION", default="US")
 # A callback on the same equipment (or site) within this many days of an earlier one is a repeat, escalated at once.
 CALLBACK_REPEAT_WINDOW_DAYS = env_int("CALLBACK_REPEAT_WINDOW_DAYS", 90)
+# A potential callback not classified (our work, warranty part, new problem) this many days after its revisit reminds
+# its owner; as long again, the managers.
+CALLBACK_CLASSIFY_DAYS = env_int("CALLBACK_CLASSIFY_DAYS", 2)
+# The public holidays the business-hours targets skip (callbacks/business_clock.py): a country code and, optionally,
+# a state or province, as the `holidays` library names them; an empty country: none.
+HOLIDAYS_COUNTRY = env.str("HOLIDAYS_COUNTRY", default="US")
+HOLIDAYS_STATE = env.str("HOLIDAYS_STATE", default="")
 
 # Follow-up calls (callbacks/follow_ups). After a no answer or a voicemail the call comes back after the next gap
 # in days (the last gap repeats); after FOLLOW_UP_CALL_MAX_ATTEMPTS unanswered attempts it is given up, recorded.

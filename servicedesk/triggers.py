@@ -241,7 +241,8 @@ JOB_FACTS = Rule(
 _READ = [
     "job_id", "job_completed_at", "job_kind", "job_lead_id", "job_status", "root_cause", "urgency", "is_repeat",
     "acknowledged_at", "first_contact_due_at", "state", "resolved_at", "revisit_due_at", "logged_at",
-    "labour_hours", "parts_cost", "revisit_lead_id", "revisit_no_charge", "steps_done",
+    "labour_hours", "parts_cost", "revisit_lead_id", "revisit_no_charge", "steps_done", "classification",
+    "paused_since",
 ]
 _CHANGE = "INSERT INTO servicedesk_callbackchange (job_completed_at)"
 _READ_CHANGED = " OR ".join(f"OLD.{column} IS DISTINCT FROM NEW.{column}" for column in _READ)

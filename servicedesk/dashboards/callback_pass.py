@@ -32,7 +32,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 
-from callbacks.models import STATE_ORDER, Callback, RecoveryStep
+from callbacks.models import COUNTED, STATE_ORDER, Callback, Classification, RecoveryStep
 from customers.models import Job
 
 RootCause = Callback.RootCause
@@ -50,7 +50,7 @@ def _duration(end, start):
 
 
 def _columns(now, *, steps, revisit):
-    counted = ~Q(root_cause=RootCause.UNRELATED)
+    counted = COUNTED
     resolved = Q(state__in=RESOLVED)
     columns = {
         "c_job": F("job_id"),
@@ -60,16 +60,18 @@ def _columns(now, *, steps, revisit):
         "c_cause": F("root_cause"),
         "c_urgency": F("urgency"),
         "c_counted": _flag(counted),
+        "c_potential": _flag(Q(classification=Classification.POTENTIAL)),
         "c_unresolved": _flag(Q(root_cause="")),
         "c_repeat": _flag(Q(is_repeat=True)),
         "c_faulty": _flag(Q(root_cause=RootCause.FAULTY_PART)),
         "c_contacted": _flag(Q(acknowledged_at__isnull=False)),
         "c_contact_on_time": _flag(Q(acknowledged_at__lte=F("first_contact_due_at"))),
-        "c_waiting_late": _flag(Q(acknowledged_at__isnull=True, first_contact_due_at__lt=now)),
+        # A callback on hold is late for nothing (callbacks/recalls: pauses).
+        "c_waiting_late": _flag(Q(acknowledged_at__isnull=True, first_contact_due_at__lt=now, paused_since=None)),
         "c_resolved": _flag(resolved),
         "c_closed": _flag(Q(state=State.CLOSED)),
         "c_resolved_on_time": _flag(resolved & Q(resolved_at__lte=F("revisit_due_at"))),
-        "c_unresolved_late": _flag(~resolved & Q(revisit_due_at__lt=now)),
+        "c_unresolved_late": _flag(~resolved & Q(revisit_due_at__lt=now, paused_since=None)),
         "c_to_contact": _duration("acknowledged_at", "logged_at"),
         "c_to_resolve": Case(When(resolved, then=_duration("resolved_at", "logged_at")), default=None,
                              output_field=DurationField()),
@@ -100,9 +102,11 @@ def _measures():
     measures = {
         "came_back": f"COUNT(DISTINCT s.c_job) FILTER (WHERE {counted})",
         "callbacks": f"COUNT(*) FILTER (WHERE {counted})",
-        "unresolved": "COUNT(*) FILTER (WHERE s.c_unresolved)",
+        "unresolved": f"COUNT(*) FILTER (WHERE {counted} AND s.c_unresolved)",
         "repeats": f"COUNT(*) FILTER (WHERE s.c_repeat AND {counted})",
-        "unrelated": f"COUNT(*) FILTER (WHERE NOT {counted})",
+        "unrelated": f"COUNT(*) FILTER (WHERE NOT {counted} AND NOT s.c_potential)",
+        # Worked like any callback but on nobody's rate until classified (callbacks/recalls).
+        "potential": "COUNT(*) FILTER (WHERE s.c_potential)",
         "faulty_part": "COUNT(*) FILTER (WHERE s.c_faulty)",
         "contacted": f"COUNT(*) FILTER (WHERE {counted} AND s.c_contacted)",
         "contacted_on_time": f"COUNT(*) FILTER (WHERE {counted} AND s.c_contact_on_time)",
@@ -134,7 +138,7 @@ STEP_MEASURES = [name for name in MEASURES if name.startswith(("expected_", "ski
 # grouping -> (key columns of the CTE, in KEYS order or None, extra FROM/WHERE, measures)
 GROUPINGS = {
     "total": ((None, None, None, None), "", ["came_back", "callbacks", "unresolved", "repeats", "unrelated",
-                                             "faulty_part"]),
+                                             "faulty_part", "potential"]),
     "steps": ((None, None, None, None), "", STEP_MEASURES),
     # Jobs, not callbacks (JOB_GROUPINGS).
     "week": (("s.c_week", "s.c_kind", "s.c_lead", None), "", ["came_back"]),

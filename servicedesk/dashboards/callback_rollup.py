@@ -44,8 +44,9 @@ _LOCK = 0x5D_0C_B0_11  # pg_advisory_xact_lock key for the refresh
 KEYS = {"k_kind": "kind", "k_tech": "technician_id", "k_text": "text"}
 MEASURES = [field.name for field in CallbackRollup._meta.concrete_fields
             if field.name not in ("id", "week", "grouping", *KEYS.values())]
-# Always 0 for settled callbacks: only unsettled ones (counted live) can be late.
+# Always 0 for settled callbacks: only unsettled ones (counted live) can be late, or potential (callbacks/recalls).
 LATE = ("waiting_late", "unresolved_late")
+ONLY_LIVE = (*LATE, "potential")
 
 
 def unsettled_callbacks():
@@ -188,7 +189,7 @@ def _rolled_up(weeks, groupings):
             steps.update({f"expected_{index}": result["sum_expected"], f"skipped_{index}": result["sum_skipped"]})
             continue
         row = {key: result[KEYS[key]] for key in _keys(grouping)}
-        row.update({name: 0 if name in LATE else result[f"sum_{name}"] for name in GROUPINGS[grouping][2]})
+        row.update({name: 0 if name in ONLY_LIVE else result[f"sum_{name}"] for name in GROUPINGS[grouping][2]})
         by_grouping.setdefault(grouping, []).append(row)
     yield from by_grouping.items()
 

@@ -2,8 +2,9 @@
 
 What counts, stated once and repeated on the page:
 - the jobs are the completed jobs in the range that match the filters (callback revisits excluded);
-- a callback counts unless its root cause is "unrelated new problem"; a callback not yet resolved has no root
-  cause yet and counts (it is a callback until shown otherwise);
+- a callback counts unless its root cause is "unrelated new problem" or it was classified a new problem on
+  diagnosis; a callback not yet resolved has no root cause yet and counts (it is a callback until shown otherwise),
+  except one logged as a potential callback, which counts only once classified (callbacks/recalls);
 - the callback rate is the share of those jobs that came back at least once, so a job with a second callback
   still counts once (the second one shows under repeat callbacks);
 - a callback is caused by the original job's technicians (lead and helpers) and fixed by the revisit's lead.
@@ -21,10 +22,11 @@ from dataclasses import replace
 from datetime import timedelta
 from functools import cached_property
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from callbacks.models import Callback, Urgency
+from callbacks.models import Callback, CallbackPause, Urgency
 from callbacks.services import urgency_targets
 from customers.models import Job
 
@@ -71,7 +73,7 @@ class CallbackDashboard(Panels):
     """The figures for one scope; shared counts are computed once per page, each table only when asked for."""
 
     TABLES = ("summary", "technicians", "job_kinds", "weekly", "root_causes", "repeats", "response",
-              "recovery_steps", "cost", "open_by_age", "fixes")
+              "recovery_steps", "cost", "open_by_age", "fixes", "paused")
 
     def __init__(self, scope, now=None, groupings=None, technician=None):
         self.scope = scope
@@ -138,7 +140,8 @@ class CallbackDashboard(Panels):
     def totals(self):
         jobs = sum(self.jobs_by["week"].values())
         figures = {key: value for key, value in self.facts["total"][0].items()
-                   if key in ("came_back", "callbacks", "unresolved", "repeats", "unrelated", "faulty_part")}
+                   if key in ("came_back", "callbacks", "unresolved", "repeats", "unrelated", "faulty_part",
+                              "potential")}
         return {
             "jobs": jobs,
             **figures,
@@ -406,3 +409,22 @@ class CallbackDashboard(Panels):
         return Table("fixes", "Callbacks fixed (credited to the revisit's technician)", columns, rows,
                      note="Credit for fixing is kept apart from the callback rate, which is charged to the original "
                           "job's technicians.")
+
+    def paused(self):
+        """Time on hold per reason (callbacks/recalls: pauses) of the holds started in the range on callbacks
+        matching the filters; a hold still on counts up to now. One query."""
+        now = self.now
+        scope = self.scope
+        pauses = CallbackPause.objects.filter(started_at__gte=scope.start, started_at__lt=scope.end)
+        if scope.technician is not None or scope.kind or scope.site_type:
+            pauses = pauses.filter(callback__in=scope.filter_callbacks(Callback.objects.all()))
+        held = ExpressionWrapper(Coalesce("ended_at", Value(now)) - F("started_at"), output_field=DurationField())
+        results = {row["reason"]: row for row in pauses.order_by().values("reason").annotate(
+            holds=Count("pk"), on_hold=Count("pk", filter=Q(ended_at=None)), total=Sum(held))}
+        rows = [{"reason": label, "holds": results.get(value, {}).get("holds", 0),
+                 "on_hold": results.get(value, {}).get("on_hold", 0), "total": results.get(value, {}).get("total")}
+                for value, label in CallbackPause.Reason.choices]
+        columns = [Column("reason", "On hold", "text"), Column("holds", "Holds"),
+                   Column("on_hold", "Still on hold"), Column("total", "Time on hold", "duration")]
+        return Table("paused", "Time on hold, per reason", columns, rows,
+                     note="Holds started in the date range; their clocks were stopped meanwhile.")

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from servicedesk import roles
 
 from .callbacks import CallbackDashboard
+from .claims import ClaimDashboard
 from .filters import DashboardFilterForm, RangeForm, technicians
 from .follow_ups import FollowUpDashboard
 from .recommendations import RecommendationDashboard
@@ -60,6 +61,12 @@ def recommendation_dashboard(request):
 def follow_up_dashboard(request):
     return _filtered(request, "dashboards/follow_ups.html", FollowUpDashboard, name="follow-ups",
                      title="Follow-up dashboard")
+
+
+@roles.role_required(roles.MANAGER)
+def claim_dashboard(request):
+    return _page(request, "dashboards/claims.html", dashboard=ClaimDashboard(), prefix="warranty-claims",
+                 context={"title": "Warranty claims"})
 
 
 @roles.role_required(roles.MANAGER)

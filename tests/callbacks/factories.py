@@ -3,7 +3,7 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from callbacks.models import Callback
+from callbacks.models import Callback, UrgencyTarget
 from customers.models import Job
 from tests.factories import EquipmentFactory, JobFactory, UserFactory
 
@@ -37,3 +37,8 @@ class CallbackFactory(factory.django.DjangoModelFactory):
     first_contact_due_at = factory.LazyAttribute(lambda cb: cb.logged_at + timedelta(hours=24))
     revisit_due_at = factory.LazyAttribute(lambda cb: cb.logged_at + timedelta(hours=72))
     due_at = factory.LazyAttribute(lambda cb: cb.first_contact_due_at)
+
+
+def targets_in_business_hours(*urgencies):
+    """The given urgencies' targets counted in business hours, as a manager sets them on the targets page."""
+    UrgencyTarget.objects.filter(urgency__in=urgencies).update(business_hours=True)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from callbacks import forms as callback_forms
 from callbacks.follow_ups import forms as calls_forms
 from callbacks.models import CallAttempt, Callback, CallbackEvent, FollowUpCall, FollowUpRule, UrgencyTarget
+from callbacks.recalls.forms import ClassifyForm, PauseForm
 from customers import forms as customer_forms
 from customers.models import Customer, DoNotServiceDecision, Feedback, Job, Site
 from recommendations.models import Discussion, FollowUpInterval, Recommendation, RecommendationEvent
@@ -102,6 +103,8 @@ ACTION_FIELDS = {
     "webhooks:replay_since": ["since"],
     "texting:consent": ["mobile", "granted", "note"],
     "texting:link": ["customer"],
+    "callbacks:classify": _fields(ClassifyForm),
+    "callbacks:pause": _fields(PauseForm),
 }
 # Buttons with no input: only "never a server error" applies (what they answer is the URL matrix's business).
 NO_INPUT = {"logout", "callbacks:call_next", "callbacks:call_claim", "callbacks:call_release", "notifications_read",
@@ -109,7 +112,8 @@ NO_INPUT = {"logout", "callbacks:call_next", "callbacks:call_claim", "callbacks:
             "integrations:events_retry", "integrations:event_retry", "webhook_intake",
             # The world's jobs report was imported last week: each step answers by going back to its page.
             "customers:report_sheet", "customers:report_map", "customers:report_resolve", "customers:report_import",
-            "webhooks:test", "webhooks:enable", "webhooks:disable", "webhooks:rotate", "webhooks:replay"}
+            "webhooks:test", "webhooks:enable", "webhooks:disable", "webhooks:rotate", "webhooks:replay",
+            "callbacks:resume"}
 # Who posts each form: the role that uses it at work; the office for the rest; no one logged in for public pages.
 POSTED_BY = {
     "recommendations:complete_job": "technician",

@@ -48,6 +48,7 @@ def kwargs_for(world, name):
         **{f"customers:report_{step}": {"pk": w.report_import.pk}
            for step in ("detail", "progress", "sheet", "map", "resolve", "import")},
         "callbacks:training_done": {"pk": w.callback.pk, "item_pk": w.training_item.pk},
+        "callbacks:claim": {"pk": w.claim.pk},
         "notification_open": {"pk": w.notification.pk},
         "recommendations:briefing": {"pk": w.job.pk},
         "recommendations:complete_job": {"pk": w.job.pk},

@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from callbacks import services as callback_services
-from callbacks.models import Callback, TrainingItem, Urgency
+from callbacks.models import Callback, TrainingItem, Urgency, WarrantyClaim
 from customers import services as customer_services
 from customers.models import Customer, Equipment, Job, Site
 from customers.reports.models import ReportImport
@@ -54,6 +54,7 @@ class World:
     report_import: object  # a jobs report imported last week
     conversation: object
     text_template: object
+    claim: object
     webhook_subscription: object = None
     webhook_delivery: object = None
 
@@ -98,6 +99,7 @@ def build_world():
             {"attempted_on": timezone.localdate(), "channel": "letter", "what_happened": "Wrote to offer a meeting."},
         ],
     )
+    claim = WarrantyClaim.objects.create(callback=callback, part_name="Flame sensor", supplier="Johnstone")
     # The dispatch system's ids, by which the API addresses them.
     Customer.objects.filter(pk=customer.pk).update(external_id="C-1")
     Site.objects.filter(pk=job.site_id).update(external_id="S-1")
@@ -130,6 +132,7 @@ def build_world():
         inbox_event=inbox_event, report_import=report_import,
         webhook_subscription=subscription, webhook_delivery=delivery,
         conversation=conversation, text_template=text_template,
+        claim=claim,
     )
 
 

@@ -8,13 +8,15 @@ import importlib
 from collections import Counter
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import mail
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from callbacks.models import FollowUpCall
+from callbacks.models import Callback, Classification, FollowUpCall
+from callbacks.recalls.models import CallbackPause, WarrantyClaim
 from customers.models import Customer, ReviewRequest, ReviewRequestSettings
 from customers.reviews import send_review_requests
 from recommendations.models import CustomerReminder, Recommendation, Risk
@@ -68,6 +70,7 @@ def measure(outbox=None):
         "held texts": TextMessage.objects.filter(status=TextMessage.Status.HELD).count(),
         "text surveys": TextSurvey.objects.count(),
         "escalated text conversations": Conversation.objects.exclude(escalation=Conversation.Escalation.NONE).count(),
+        "callbacks on hold": Callback.objects.filter(paused_since__isnull=False).count(),
     }
 
 
@@ -145,6 +148,24 @@ def everything_due():
     TextMessage.objects.create(conversation=conversation, direction=TextMessage.Direction.OUT, body="On our way",
                                status=TextMessage.Status.HELD, send_after=now - timedelta(minutes=5), sent_by=csr)
 
+    # Callbacks not due for days (so the overdue sweeps leave them alone): a potential callback whose revisit was
+    # done longer ago than it may stay unclassified; a faulty part's warranty claim still unsent after four days;
+    # a callback on hold waiting on parts expected yesterday.
+    def quiet_callback(**fields):
+        return CallbackFactory(**{
+            "logged_by": csr, "assigned_to": csr, "state": "revisit_done", "acknowledged_at": now - timedelta(days=3),
+            "first_contact_due_at": now - timedelta(days=3), "revisit_due_at": now + timedelta(days=5),
+            "due_at": now + timedelta(days=5), "next_update_due_at": now + timedelta(days=5), **fields})
+
+    quiet_callback(classification=Classification.POTENTIAL,
+                   revisit_done_at=now - timedelta(days=settings.CALLBACK_CLASSIFY_DAYS, hours=1))
+    WarrantyClaim.objects.create(callback=quiet_callback(), part_name="Igniter", supplier="Ferguson",
+                                 created_at=now - timedelta(days=4))
+    on_hold = quiet_callback(state="acknowledged", paused_since=now - timedelta(days=2))
+    CallbackPause.objects.create(callback=on_hold, reason=CallbackPause.Reason.PARTS, note="Blower motor ordered",
+                                 expected_on=timezone.localdate(now) - timedelta(days=1), started_by=csr,
+                                 started_at=now - timedelta(days=2))
+
     asked = _after_one_run(send_review_requests, "asked review requests")
     return {
         "servicedesk.tasks.record_heartbeat": {"heartbeats": 1},
@@ -185,6 +206,10 @@ def everything_due():
             "escalated text conversations": 1,
             "assignment notifications": User.objects.filter(groups__name=roles.CSR, is_active=True).count()},
         "servicedesk.texting.tasks.send_post_visit_texts": {"text surveys": 1, "texts": 1},
+        # The owner is reminded (the managers only after twice as long), with one e-mail.
+        "callbacks.tasks.remind_unclassified_callbacks": {"reminder notifications": 1, "e-mails": 1},
+        "callbacks.tasks.remind_warranty_claims": {"reminder notifications": 1, "e-mails": 1},
+        "callbacks.tasks.resume_due_pauses": {"callbacks on hold": -1},
     }
 
 

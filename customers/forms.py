@@ -71,7 +71,8 @@ class AttemptForm(forms.Form):
                                     widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}))
 
 
-AttemptFormSet = forms.formset_factory(AttemptForm, extra=3, max_num=10)
+# absolute_max: a post claiming more attempts is refused before their forms are built (see NewRecommendationFormSet).
+AttemptFormSet = forms.formset_factory(AttemptForm, extra=3, max_num=10, absolute_max=10)
 
 
 class BookedJobForm(forms.Form):

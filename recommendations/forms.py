@@ -87,8 +87,10 @@ class BaseNewRecommendationFormSet(forms.BaseFormSet):
         return form
 
 
+# absolute_max: a post that claims more forms is refused before they are built (Django's default, 1,010, let one
+# request build a thousand forms, each with the site's equipment: seconds of work from one hostile post).
 NewRecommendationFormSet = forms.formset_factory(
-    NewRecommendationForm, formset=BaseNewRecommendationFormSet, extra=1, max_num=10
+    NewRecommendationForm, formset=BaseNewRecommendationFormSet, extra=1, max_num=10, absolute_max=10
 )
 
 
@@ -167,7 +169,7 @@ class FollowUpIntervalForm(forms.ModelForm):
 
 # One row per risk, made by a migration: the page edits them and never adds one, whatever TOTAL_FORMS says.
 FollowUpIntervalFormSet = forms.modelformset_factory(
-    FollowUpInterval, form=FollowUpIntervalForm, extra=0, edit_only=True
+    FollowUpInterval, form=FollowUpIntervalForm, extra=0, edit_only=True, max_num=10, absolute_max=10
 )
 
 

@@ -75,6 +75,22 @@ def test_completing_without_an_answer_shows_an_error_and_changes_nothing(client_
     assert Recommendation.objects.count() == 1 and not pump.discussions.exists()
 
 
+def test_a_post_claiming_a_thousand_new_recommendations_is_refused_before_their_forms_are_built(
+    client_for, technician, job, django_assert_max_num_queries
+):
+    client = client_for(technician)
+    url = reverse("recommendations:complete_job", args=[job.pk])
+    client.get(url)
+
+    # As many queries as a page with one new-recommendation row: the thousand forms are never built.
+    with django_assert_max_num_queries(20):
+        response = client.post(url, _complete_data(**{"new-TOTAL_FORMS": "1000"}))
+
+    assert response.status_code == 200
+    assert "Please submit at most 10 forms." in response.content.decode()
+    assert Job.objects.get(pk=job.pk).status == Job.Status.SCHEDULED
+
+
 def test_an_answer_recorded_from_the_briefing_need_not_be_repeated(client_for, technician, job):
     pump = RecommendationFactory(site=job.site)
     DiscussionFactory(recommendation=pump, job=job, technician=technician)

@@ -11,6 +11,7 @@ import re
 
 import pytest
 from django.contrib.messages import constants, get_messages
+from django.db import connection
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -132,14 +133,19 @@ COUNTED = [Customer, Site, Job, Callback, CallbackEvent, FollowUpCall, CallAttem
 
 
 def _fingerprint(world):
-    counts = tuple(model.objects.count() for model in COUNTED)
-    states = (
-        Callback.objects.get(pk=world.callback.pk).state,
-        Recommendation.objects.get(pk=world.recommendation.pk).state,
-        FollowUpCall.objects.get(pk=world.call.pk).state,
-        tuple(Customer.objects.filter(pk=world.customer.pk).values_list("reminders_opt_in", "do_not_service").get()),
-    )
-    return counts, states
+    """Every count and state above, in one query (it is taken twice for each of some 900 posts)."""
+    def state(model, pk, *fields):
+        return f"(SELECT ROW({', '.join(fields)})::text FROM {model._meta.db_table} WHERE id = {int(pk)})"
+
+    columns = [f"(SELECT COUNT(*) FROM {model._meta.db_table})" for model in COUNTED] + [
+        state(Callback, world.callback.pk, "state"),
+        state(Recommendation, world.recommendation.pk, "state"),
+        state(FollowUpCall, world.call.pk, "state"),
+        state(Customer, world.customer.pk, "reminders_opt_in", "do_not_service"),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(columns)}")
+        return cursor.fetchone()
 
 
 def _fields_on_page(html):

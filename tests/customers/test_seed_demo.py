@@ -113,17 +113,17 @@ def test_phone_digits_are_the_digits_of_the_phones_as_typed(demo_company):
     assert len({c.phone[:1] for c in customers}) > 1  # typed in assorted formats: "(312)…", "312-…", "+1…"
 
 
-@pytest.mark.parametrize("username", DEMO_LOGINS)
-def test_each_demo_login_signs_in_with_demo_and_holds_its_role(demo_company, client, username):
-    user = User.objects.get(username=username)
+def test_each_demo_login_signs_in_with_demo_and_holds_its_role_and_colleagues_too(demo_company, client):
+    # One demo company for every login (loading it costs seconds).
+    for username, role in DEMO_LOGINS.items():
+        user = User.objects.get(username=username)
 
-    assert client.login(username=username, password="demo")
-    assert roles.roles_of(user) == {DEMO_LOGINS[username]}
-    assert user.is_staff == (username == "manager")
-    assert client.get(reverse("home"), follow=True).status_code == 200
+        assert client.login(username=username, password="demo"), username
+        assert roles.roles_of(user) == {role}
+        assert user.is_staff == (username == "manager")
+        assert client.get(reverse("home"), follow=True).status_code == 200, username
+        client.logout()
 
-
-def test_colleagues_sign_in_with_demo_too(demo_company, client):
     assert client.login(username="tech8", password="demo")
     assert client.login(username="csr3", password="demo")
     assert User.objects.get(username="manager2").is_staff
@@ -169,15 +169,13 @@ def test_bulk_create_writes_what_copy_writes(postgres):
     assert _snapshot() == copied
 
 
-def test_once_leaves_an_existing_demo_company_alone(demo_company, capsys):
+def test_seeding_again_leaves_the_demo_company_alone_quietly_with_once_and_refuses_without(demo_company, capsys):
     call_command("seed_demo", "--once")
 
     assert "already loaded" in capsys.readouterr().out
     assert Customer.objects.count() == 500
     assert _dispatched_jobs() == 3000
 
-
-def test_seeding_twice_without_once_says_the_demo_exists_and_changes_nothing(demo_company):
     with pytest.raises(CommandError, match="already loaded"):
         call_command("seed_demo")
 

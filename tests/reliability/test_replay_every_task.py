@@ -98,19 +98,9 @@ def test_every_task_of_the_project_is_replayed_here(db):
 
 
 @pytest.mark.parametrize("name", SCHEDULED)
-def test_a_task_run_twice_does_its_work_once(name, django_capture_on_commit_callbacks):
-    expected = everything_due()[name]
-    before = measure()
-
-    for _ in range(2):
-        with django_capture_on_commit_callbacks(execute=True):
-            app.tasks[name]()
-
-    assert changed(before, measure()) == expected
-
-
-@pytest.mark.parametrize("name", SCHEDULED)
-def test_a_task_that_failed_at_any_write_does_its_work_once_when_run_again(name, django_capture_on_commit_callbacks):
+def test_a_task_run_twice_or_again_after_failing_at_any_write_does_its_work_once(
+    name, django_capture_on_commit_callbacks
+):
     expected = everything_due()[name]
     task = app.tasks[name]
     writes = _writes_of(task)

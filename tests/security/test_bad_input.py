@@ -31,7 +31,9 @@ from .urls import kwargs_for
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES_PER_FORM = 10
+# Derandomized examples per form (the same every run): ~90 forms × 6 posts keeps the suite within its 10 minutes as
+# the forms grow; each example still draws every field from the hostile strings above.
+EXAMPLES_PER_FORM = 6
 
 HOSTILE = [
     "",

@@ -5,19 +5,16 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from callbacks import services
-from callbacks.models import Callback, CallbackEvent, RevisitCost, TrainingItem
-from customers.models import Job
-from servicedesk import triggers
+from callbacks.models import Callback, CallbackEvent, TrainingItem
 from servicedesk.dashboards.callback_rollup import refresh
 from servicedesk.dashboards.callbacks import CallbackDashboard
 from servicedesk.dashboards.filters import DashboardFilterForm
 from servicedesk.models import CallbackRollupWeek, Notification
-from tests.callbacks.factories import CallbackFactory, CompletedJobFactory
+from tests.callbacks.factories import CompletedJobFactory
 from tests.factories import TechnicianFactory
 from tests.servicedesk.dashboards.data import completed_job
 
@@ -133,26 +130,3 @@ def test_the_cost_panel_sums_every_revisit_and_counts_every_no_charge_one_live_a
 
     assert {key: live[key] for key in expected} == expected
     assert {key: rolled[key] for key in expected} == expected
-
-
-def test_the_migration_keeps_each_callbacks_cost_and_one_training_item_per_cause(csr):
-    callback = CallbackFactory(state=State.RESOLVED, root_cause="workmanship", resolved_by=csr,
-                               resolved_at=timezone.now())
-    revisit = CompletedJobFactory(kind=Job.Kind.CALLBACK_REVISIT, site=callback.site, equipment=callback.equipment)
-    Callback.objects.filter(pk=callback.pk).update(revisit_job=revisit, labour_hours=Decimal("2.50"),
-                                                   parts_cost=Decimal("75.00"))
-    technician = callback.job.lead_technician
-    call_command("migrate", "callbacks", "0016_revisit_done", verbosity=0)
-    fields = {"callback": callback, "root_cause": "workmanship", "technician": technician, "what_happened": "x",
-              "due_on": timezone.localdate()}
-    first = TrainingItem.objects.create(**fields)
-    done = TrainingItem.objects.create(**fields, done_on=timezone.localdate(), lesson="Torque the flue joint")
-
-    call_command("migrate", verbosity=0)
-
-    assert list(TrainingItem.objects.filter(callback=callback).values_list("pk", flat=True)) == [done.pk]
-    assert first.pk != done.pk
-    cost = RevisitCost.objects.get(callback=callback)
-    assert (cost.revisit_job, cost.labour_hours, cost.parts_cost, cost.recorded_by) == (
-        revisit, Decimal("2.50"), Decimal("75.00"), csr)
-    assert triggers.stale(connection) == []

@@ -61,7 +61,7 @@ run: install
 # The layers first (pyproject.toml, [tool.importlinter]): a broken layer fails in seconds, before the suite.
 test: install services
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --durations=20
 
 # Performance figures on a large data set (see README, Performance); loads it once, then reuses it.
 bench: install services

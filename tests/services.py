@@ -131,8 +131,16 @@ def _start_redis():
 def pytest_load_initial_conftests(early_config, parser, args):
     for name, value in TEST_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        return  # the controller started the services and passed their URLs down
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        # The controller started the services and passed their URLs down. Each worker has its own test database
+        # (pytest-django) and its own Redis database, so that a real Celery worker one test starts never takes a
+        # task another worker's test enqueued.
+        for name in ("CELERY_BROKER_URL", "REDIS_URL"):
+            url = os.environ.get(name, "")
+            if url.startswith("redis://"):
+                os.environ[name] = url.rsplit("/", 1)[0] + f"/{int(worker.removeprefix('gw')) + 1}"
+        return
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         url, reason = _start_postgres()
         if url:

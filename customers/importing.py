@@ -845,8 +845,8 @@ def finish_plan(plan):
         else:
             record.status = "unchanged"
     # A jobs file without an end column gives new jobs an end but leaves the current jobs' ends alone.
-    plan.update_fields = sorted(set.intersection(*(set(record.fields) for record in plan.records))) if (
-        plan.records) else []
+    plan.update_fields = sorted(set(plan.records[0].fields).intersection(
+        *(record.fields for record in plan.records[1:]))) if plan.records else []
     plan.errors.sort(key=lambda error: error.row)
     return plan
 

@@ -323,8 +323,8 @@ if not re.match(r"(console|locmem|twilio)://", SMS_URL):
 TEXT_QUIET_HOURS = env.str("TEXT_QUIET_HOURS", default="21:00-08:00")
 if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]", TEXT_QUIET_HOURS):
     raise ImproperlyConfigured(f"TEXT_QUIET_HOURS must read like 21:00-08:00, got {TEXT_QUIET_HOURS!r}")
-# A customer's reply nobody answered within this many minutes (outside quiet hours) goes to every CSR; after twice
-# that, to the managers.
+# A customer's reply nobody answered within this many minutes of the office's opening hours (callbacks/
+# business_clock.py) goes to every CSR; after twice that, to the managers.
 TEXT_ANSWER_MINUTES = env_int("TEXT_ANSWER_MINUTES", 15)
 if TEXT_ANSWER_MINUTES < 1:
     raise ImproperlyConfigured("TEXT_ANSWER_MINUTES must be at least 1")

@@ -10,7 +10,7 @@ from callbacks.models import Callback
 from servicedesk import roles
 
 from .consent import text_consent_set
-from .hours import add_open_minutes
+from .hours import answer_due_at
 from .models import Conversation, TextConsent, TextMessage, TextTemplate
 from .surveys import DEFAULT_SURVEY, SURVEY_TEMPLATE
 
@@ -40,7 +40,7 @@ def create_texts(demo):
     conversation = Conversation.objects.create(
         phone=DEMO_MOBILE, customer=customer, owner=csr, routed_because=f"owner of callback #{callback.pk}",
         last_inbound_at=replied, last_message_at=replied, awaiting_since=replied,
-        csrs_due_at=add_open_minutes(replied, 15), managers_due_at=add_open_minutes(replied, 30),
+        csrs_due_at=answer_due_at(replied, 15), managers_due_at=answer_due_at(replied, 30),
     )
     who = technician.first_name if technician else "Our technician"
     TextMessage.objects.bulk_create([

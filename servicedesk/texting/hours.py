@@ -1,11 +1,14 @@
-"""Quiet hours (TEXT_QUIET_HOURS, default 21:00-08:00 in the company's time zone): no text leaves in them, and a
-reply's answer clock does not run in them. Computed on local wall-clock times and made aware again, so "08:00" is
-08:00 on the morning after a daylight-saving change too."""
+"""Quiet hours (TEXT_QUIET_HOURS, default 21:00-08:00 in the company's time zone): no text leaves in them. Computed
+on local wall-clock times and made aware again, so "08:00" is 08:00 on the morning after a daylight-saving change
+too. A reply's answer clock runs in the office's opening hours instead (`answer_due_at`): nobody is there to answer
+in the evening or at the weekend, whether or not a text may be sent then."""
 
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
+
+from callbacks.business_clock import company_calendar, due_after
 
 
 def _bounds():
@@ -31,20 +34,9 @@ def quiet_until(moment):
     return _aware(end_day, end) if quiet else None
 
 
-def next_quiet_start(moment):
-    start, _ = _bounds()
-    local = timezone.localtime(moment)
-    candidate = _aware(local.date(), start)
-    return candidate if candidate > moment else _aware(local.date() + timedelta(days=1), start)
-
-
-def add_open_minutes(moment, minutes):
-    """`moment` plus `minutes` counted outside quiet hours: a reply at 20:50 with 15 minutes is due at 08:05."""
-    left = timedelta(minutes=minutes)
-    while True:
-        moment = quiet_until(moment) or moment
-        quiet_start = next_quiet_start(moment)
-        if moment + left <= quiet_start:
-            return moment + left
-        left -= quiet_start - moment
-        moment = quiet_start
+def answer_due_at(moment, minutes, *, calendar=None):
+    """When a customer's reply received at `moment` has waited `minutes` of the office's opening hours: the clock of
+    the callback targets counted in business hours (callbacks/business_clock.py: opening hours per weekday, less
+    public holidays and the company's closures). A reply at 20:50 on a Wednesday with 15 minutes is due at 08:15 on
+    Thursday; one at 16:50 on a Friday, at 08:05 on Monday."""
+    return due_after(moment, timedelta(minutes=minutes), calendar=calendar or company_calendar())

@@ -10,13 +10,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from callbacks.business_clock import company_calendar
 from callbacks.follow_ups.models import CallAttempt, FollowUpCall
 from callbacks.models import Callback
 from servicedesk import roles
 from servicedesk.notifications import managers, notify
 
 from . import consent, surveys
-from .hours import add_open_minutes
+from .hours import answer_due_at
 from .models import Conversation, TextMessage
 from .services import text_send
 
@@ -79,8 +80,11 @@ def route(*, message_id, now=None):
         conversation.owner, conversation.routed_because = owner, why[:200]
         if conversation.awaiting_since is None:
             conversation.awaiting_since = message.created_at
-            conversation.csrs_due_at = add_open_minutes(message.created_at, settings.TEXT_ANSWER_MINUTES)
-            conversation.managers_due_at = add_open_minutes(message.created_at, 2 * settings.TEXT_ANSWER_MINUTES)
+            calendar = company_calendar()
+            conversation.csrs_due_at = answer_due_at(message.created_at, settings.TEXT_ANSWER_MINUTES,
+                                                     calendar=calendar)
+            conversation.managers_due_at = answer_due_at(message.created_at, 2 * settings.TEXT_ANSWER_MINUTES,
+                                                         calendar=calendar)
             conversation.escalation = Conversation.Escalation.NONE
         conversation.save(update_fields=["customer", "owner", "routed_because", "awaiting_since", "csrs_due_at",
                                          "managers_due_at", "escalation"])
@@ -111,7 +115,7 @@ def _answer_keyword(word, conversation, matches, now):
 
 
 def escalate_unanswered_texts(*, now=None):
-    """The escalation sweep: a reply unanswered past TEXT_ANSWER_MINUTES (outside quiet hours) goes to every CSR,
+    """The escalation sweep: a reply unanswered past TEXT_ANSWER_MINUTES (of opening hours) goes to every CSR,
     past twice that to the managers. Each step is claimed by a conditional update, so a run twice (or two at once)
     escalates once. Also routes any stored text whose routing task was lost. Returns (to CSRs, to managers)."""
     now = now or timezone.now()
@@ -135,6 +139,6 @@ def escalate_unanswered_texts(*, now=None):
                 minutes = settings.TEXT_ANSWER_MINUTES * (1 if level == Conversation.Escalation.CSRS else 2)
                 notify(users=people, email=level == Conversation.Escalation.MANAGERS,
                        text=f"A text from {conversation.customer or conversation.phone} is unanswered after "
-                            f"{minutes} minutes.", url=conversation.get_absolute_url())
+                            f"{minutes} minutes of opening hours.", url=conversation.get_absolute_url())
             counts.append(len(ids))
     return tuple(counts)

@@ -1,12 +1,13 @@
 """Every reply reaches the right person: the owner in the issue's order, the office queue for shared or unknown
 numbers, each user's own unread mark, the escalation sweep once, and the post-visit question by text."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
 
 from callbacks.follow_ups.models import CallAttempt, FollowUpCall
+from callbacks.models import Closure
 from customers.models import Customer
 from servicedesk import roles
 from servicedesk.models import Notification
@@ -126,10 +127,18 @@ def test_the_escalation_sweep_run_twice_escalates_once_to_csrs_then_managers(
     assert Conversation.objects.get().awaiting_since is None
 
 
-def test_the_answer_clock_stops_in_quiet_hours(texting_customer, django_capture_on_commit_callbacks):
+def test_the_answer_clock_runs_in_the_offices_opening_hours_only(texting_customer, django_capture_on_commit_callbacks):
+    # Opening hours as the company has them until a manager sets them: Monday to Friday, 08:00 to 17:00.
     conversation = reply("Late question", at=local(2026, 3, 4, 20, 50), capture=django_capture_on_commit_callbacks)
-    assert conversation.csrs_due_at == local(2026, 3, 5, 8, 5)
-    assert conversation.managers_due_at == local(2026, 3, 5, 8, 20)
+    assert conversation.csrs_due_at == local(2026, 3, 5, 8, 15)  # Wednesday evening: Thursday's first 15 minutes
+    assert conversation.managers_due_at == local(2026, 3, 5, 8, 30)
+
+    text_send(customer=texting_customer, body="Answered.", by=UserFactory(role=roles.CSR), now=local(2026, 3, 5, 8, 1))
+    Closure.objects.create(day=date(2026, 3, 9), reason="Staff training")
+    conversation = reply("Friday question", at=local(2026, 3, 6, 16, 50), capture=django_capture_on_commit_callbacks)
+    # Ten minutes on Friday; Monday the 9th is closed: the other five on Tuesday morning.
+    assert conversation.csrs_due_at == local(2026, 3, 10, 8, 5)
+    assert conversation.managers_due_at == local(2026, 3, 10, 8, 20)
 
 
 @pytest.fixture

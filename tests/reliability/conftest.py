@@ -122,3 +122,25 @@ def workers(own_redis, postgres, tmp_path):
     started = Workers(own_redis.url, tmp_path)
     yield started
     started.stop_all()
+
+
+@pytest.fixture
+def app_sends_to(monkeypatch):
+    """app_sends_to(url): the web process's hand-overs (tasks sent after commit) go to the broker at `url`, as a
+    deployment's do to its Redis; the app's own broker again at the end."""
+    from servicedesk.celery import app
+
+    before = app.conf.broker_url
+
+    def point_at(url):
+        # Drop the app's handles on its connection pools (kombu keeps a pool per broker URL, left open).
+        monkeypatch.setenv("CELERY_BROKER_URL", url)
+        app.conf.broker_url = url
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    yield point_at
+    monkeypatch.undo()
+    app.conf.broker_url = before
+    app._pool = None
+    app.amqp._producer_pool = None

@@ -49,6 +49,14 @@ class LinkForm(forms.Form):
     customer = forms.IntegerField(label="Customer number", min_value=1, max_value=MAX_ID)
 
 
+class NewCustomerForm(forms.Form):
+    """A customer added from their text: the number is the one they texted from."""
+
+    name = forms.CharField(max_length=200)
+    street = forms.CharField(max_length=200, label="Street address")
+    city = forms.CharField(max_length=100)
+
+
 class TemplateForm(forms.ModelForm):
     class Meta:
         model = TextTemplate

@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.services import customer_add
+
 from . import backends, consent
 from .hours import quiet_until
 from .models import MAX_TEXT, Conversation, ConversationRead, TextConsent, TextMessage
@@ -165,3 +167,18 @@ def send_due_texts(*, now=None):
 @shared_task(autoretry_for=(backends.SendError,), retry_backoff=30, retry_backoff_max=3600, max_retries=8)
 def deliver_text(message_id):
     return deliver(message_id=message_id)
+
+
+def conversation_customer_link(*, conversation, customer):
+    """Texts from an unknown (or shared) number linked to the customer they are from: they join the customer's
+    texts and trail, and the customer's open matters route the next reply."""
+    Conversation.objects.filter(pk=conversation.pk).update(customer=customer)
+
+
+def conversation_customer_add(*, conversation, name, street, city):
+    """Someone we do not know yet texted: the customer, with the number they texted from as their phone and their
+    service address, and the conversation linked to them. Texting them still needs their consent."""
+    with transaction.atomic():
+        customer = customer_add(name=name, phone=conversation.phone, street=street, city=city)
+        conversation_customer_link(conversation=conversation, customer=customer)
+    return customer

@@ -21,7 +21,7 @@ from servicedesk.audit import setting_changes_record
 from servicedesk.notifications import UNREAD_SHOWN
 
 from . import consent, services
-from .forms import ConsentForm, LinkForm, TemplateForm, TextForm
+from .forms import ConsentForm, LinkForm, NewCustomerForm, TemplateForm, TextForm
 from .models import Conversation, ConversationRead, TextConsent, TextConsentEvent, TextMessage, TextTemplate
 from .surveys import fill
 
@@ -197,9 +197,26 @@ def conversation_link(request, pk):
     if customer is None:
         messages.error(request, "No customer with that number.")
     else:
-        with transaction.atomic():
-            Conversation.objects.filter(pk=conversation.pk).update(customer=customer)
+        services.conversation_customer_link(conversation=conversation, customer=customer)
         messages.success(request, f"Linked to {customer}.")
+    return redirect(conversation)
+
+
+@roles.role_required(*roles.OFFICE)
+@require_POST
+def conversation_add_customer(request, pk):
+    """Add whoever texted from an unknown number as a new customer, and link the conversation to them."""
+    conversation = _get_conversation_for_user(request, pk)
+    if conversation.customer_id is not None:
+        messages.info(request, f"These texts are already linked to {conversation.customer}.")
+        return redirect(conversation)
+    form = NewCustomerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "To add the customer, give their name, street address and city.")
+        return redirect(conversation)
+    customer = services.conversation_customer_add(conversation=conversation, **form.cleaned_data)
+    messages.success(request, f"{customer} added as a customer, with {conversation.phone} as their phone. Ask them "
+                              f"before texting anything but answers.")
     return redirect(conversation)
 
 

@@ -106,6 +106,7 @@ ACTION_FIELDS = {
     "webhooks:replay_since": ["since"],
     "texting:consent": ["mobile", "granted", "note"],
     "texting:link": ["customer"],
+    "texting:add_customer": ["name", "street", "city"],
     "callbacks:classify": _fields(ClassifyForm),
     "callbacks:pause": _fields(PauseForm),
 }

@@ -259,6 +259,8 @@ MATRIX = {
     ("texting:conversation", "POST"):               (302, 200, 404, 404, 200, 404, 403),
     ("texting:link", "GET"):                        (302, 405, 403, 403, 405, 403, 403),
     ("texting:link", "POST"):                       (302, 302, 403, 403, 302, 403, 403),
+    ("texting:add_customer", "GET"):                (302, 405, 403, 403, 405, 403, 403),
+    ("texting:add_customer", "POST"):               (302, 302, 403, 403, 302, 403, 403),
     ("texting:customer", "GET"):                    (302, 200, 403, 403, 200, 200, 403),
     ("texting:customer", "POST"):                   (302, 200, 403, 403, 200, 200, 403),
     ("texting:consent", "GET"):                     (302, 405, 403, 403, 405, 403, 403),

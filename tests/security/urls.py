@@ -81,6 +81,7 @@ def kwargs_for(world, name):
                             "delivery_pk": w.webhook_delivery.pk},
         "texting:conversation": {"pk": w.conversation.pk},
         "texting:link": {"pk": w.conversation.pk},
+        "texting:add_customer": {"pk": w.conversation.pk},
         "texting:customer": {"pk": w.customer.pk},
         "texting:consent": {"pk": w.customer.pk},
         "texting:template_edit": {"pk": w.text_template.pk},

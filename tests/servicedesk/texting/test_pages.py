@@ -1,5 +1,5 @@
 """The Texts pages: the inbox and its unread badge with constant queries, a conversation, sending with consent,
-the consent form and log, linking an unknown number, the templates managers edit."""
+the consent form and log, linking an unknown number or adding it as a customer, the templates managers edit."""
 
 from datetime import timedelta
 
@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.models import Customer
 from servicedesk import roles
 from servicedesk.texting import backends
 from servicedesk.texting.models import Conversation, ConversationRead, TextConsent, TextMessage, TextTemplate
@@ -102,6 +103,30 @@ def test_a_text_from_an_unknown_number_is_linked_to_a_customer(client_for, csr):
 
     conversation.refresh_from_db()
     assert conversation.customer == customer
+
+
+def test_a_csr_adds_whoever_texted_from_an_unknown_number_as_a_new_customer(client_for, csr):
+    conversation = Conversation.objects.create(phone="+16305550101", last_inbound_at=timezone.now())
+    client = client_for(csr)
+    assert "Add as customer" in client.get(conversation.get_absolute_url()).content.decode()
+
+    incomplete = client.post(reverse("texting:add_customer", args=[conversation.pk]), {"name": "Omar Haddad"},
+                             follow=True)
+    assert "give their name, street address and city" in incomplete.content.decode()
+    assert not Customer.objects.filter(name="Omar Haddad").exists()
+
+    response = client.post(reverse("texting:add_customer", args=[conversation.pk]),
+                           {"name": "Omar Haddad", "street": "41 Elm Street", "city": "Naperville"}, follow=True)
+
+    conversation.refresh_from_db()
+    customer = conversation.customer
+    assert (customer.name, customer.phone, customer.phone_digits) == ("Omar Haddad", "+16305550101", "6305550101")
+    assert [(site.street, site.city) for site in customer.sites.all()] == [("41 Elm Street", "Naperville")]
+    assert "Omar Haddad added as a customer" in response.content.decode()
+    # Added once: asked again, the conversation already has its customer.
+    client.post(reverse("texting:add_customer", args=[conversation.pk]),
+                {"name": "Omar Haddad", "street": "41 Elm Street", "city": "Naperville"})
+    assert Customer.objects.filter(name="Omar Haddad").count() == 1
 
 
 def test_managers_edit_templates_and_a_template_fills_its_placeholders(client_for, manager, texting_customer,

@@ -658,9 +658,9 @@ DEFAULT_RECALL_DAYS = {
 }
 
 
-# Which targets run in business hours when no row says (callbacks/business_clock.py): none, so that promises keep
-# the clock they were made on until a manager switches a target (the targets page suggests high and normal).
-DEFAULT_BUSINESS_HOURS = {Urgency.EMERGENCY: False, Urgency.HIGH: False, Urgency.NORMAL: False}
+# Which targets run in business hours when no row says (callbacks/business_clock.py; migration 0026 sets the rows
+# the same): an emergency around the clock, high and normal in the company's opening hours.
+DEFAULT_BUSINESS_HOURS = {Urgency.EMERGENCY: False, Urgency.HIGH: True, Urgency.NORMAL: True}
 
 DEFAULT_TARGETS = {
     Urgency.EMERGENCY: (timedelta(hours=1), timedelta(hours=4)),

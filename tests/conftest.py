@@ -43,6 +43,27 @@ def _tasks_run_in_the_test(request):
     app.conf.task_always_eager, app.conf.task_eager_propagates = before
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The suite's company keeps every urgency target around the clock (by default high and normal run in business
+    hours), so that no test's due times depend on the hour and the weekday the suite runs at. The business clock and
+    the defaults have their own tests, at fixed times (tests/callbacks/recalls/test_business_hours.py)."""
+    from callbacks.models import UrgencyTarget
+
+    with django_db_blocker.unblock():
+        UrgencyTarget.objects.update(business_hours=False)
+
+
+@pytest.fixture(autouse=True)
+def _targets_around_the_clock(monkeypatch):
+    """The same when the rows are gone (a transactional test empties every table): the defaults around the clock.
+    A worker process a test starts reads the rows, so such a test writes them (tests/callbacks/factories.py)."""
+    from callbacks.models import DEFAULT_BUSINESS_HOURS
+
+    for urgency in list(DEFAULT_BUSINESS_HOURS):
+        monkeypatch.setitem(DEFAULT_BUSINESS_HOURS, urgency, False)
+
+
 @pytest.fixture(autouse=True)
 def _no_whitenoise_manifest(settings):
     settings.STORAGES = {

@@ -3,7 +3,7 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from callbacks.models import Callback, UrgencyTarget
+from callbacks.models import DEFAULT_TARGETS, Callback, UrgencyTarget
 from customers.models import Job
 from tests.factories import EquipmentFactory, JobFactory, UserFactory
 
@@ -37,6 +37,15 @@ class CallbackFactory(factory.django.DjangoModelFactory):
     first_contact_due_at = factory.LazyAttribute(lambda cb: cb.logged_at + timedelta(hours=24))
     revisit_due_at = factory.LazyAttribute(lambda cb: cb.logged_at + timedelta(hours=72))
     due_at = factory.LazyAttribute(lambda cb: cb.first_contact_due_at)
+
+
+def targets_around_the_clock():
+    """Every urgency's target counted around the clock, as a manager may set them, written whole: for a test whose
+    worker process (which does not see the suite's defaults, tests/conftest.py) reads the targets after a
+    transactional test emptied them."""
+    for urgency, (first_contact_within, revisit_within) in DEFAULT_TARGETS.items():
+        UrgencyTarget.objects.update_or_create(urgency=urgency, defaults={
+            "first_contact_within": first_contact_within, "revisit_within": revisit_within, "business_hours": False})
 
 
 def targets_in_business_hours(*urgencies):

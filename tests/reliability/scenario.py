@@ -31,7 +31,7 @@ from servicedesk.models import CallbackRollup, FollowUpRollup, JobRollup, Notifi
 from servicedesk.texting.consent import text_consent_set
 from servicedesk.texting.models import Conversation, TextConsent, TextMessage, TextSurvey
 from servicedesk.webhooks.models import Attempt, Delivery, Event, Subscription
-from tests.callbacks.factories import CallbackFactory
+from tests.callbacks.factories import CallbackFactory, targets_around_the_clock
 from tests.callbacks.follow_ups.call_factories import FollowUpCallFactory
 from tests.callbacks.follow_ups.test_calls_concurrency import _completed_jobs
 from tests.factories import CustomerFactory, JobFactory, SiteFactory, TechnicianFactory, UserFactory
@@ -84,6 +84,7 @@ def everything_due():
     _completed_jobs(5)  # service calls done three days ago: their follow-up calls are due
     for _ in range(4):  # a CSR closed the tab: the lease lapsed
         FollowUpCallFactory(state="claimed", claimed_by=csr, claimed_until=now - timedelta(seconds=1))
+    targets_around_the_clock()  # the workers read them: "twice overdue" in real hours, whenever the suite runs
     for _ in range(3):  # overdue by more than their 24-hour promise again: reminded, and escalated
         logged = now - timedelta(hours=24 + 30)
         CallbackFactory(logged_by=csr, assigned_to=csr, logged_at=logged,

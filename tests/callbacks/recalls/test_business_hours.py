@@ -2,19 +2,23 @@
 company closure, the escalations' "twice overdue", and the managers' choice of clock per urgency on the trail."""
 
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
 
 from callbacks import services
-from callbacks.models import Closure, UrgencyTarget
+from callbacks.models import DEFAULT_BUSINESS_HOURS, Closure, UrgencyTarget
 from callbacks.reminders import twice_overdue
 from servicedesk.audit import setting_changes
 from tests.callbacks.factories import targets_in_business_hours
 from tests.servicedesk.dashboards.data import completed_job
 
 pytestmark = pytest.mark.django_db
+# Read when the tests are collected, before the suite sets its company's targets around the clock.
+DEFAULTS = {urgency.value: flag for urgency, flag in DEFAULT_BUSINESS_HOURS.items()}
 CHICAGO = ZoneInfo("America/Chicago")
 FRIDAY_EVENING = datetime(2026, 10, 16, 17, 30, tzinfo=CHICAGO)
 
@@ -22,8 +26,21 @@ FRIDAY_EVENING = datetime(2026, 10, 16, 17, 30, tzinfo=CHICAGO)
 @pytest.fixture(autouse=True)
 def _chicago(settings):
     settings.TIME_ZONE, settings.HOLIDAYS_COUNTRY, settings.HOLIDAYS_STATE = "America/Chicago", "US", ""
-    # As a manager sets them on the targets page; an emergency stays around the clock.
+    # The defaults (the suite's company keeps them around the clock, tests/conftest.py): an emergency stays
+    # around the clock.
     targets_in_business_hours("high", "normal")
+
+
+def test_by_default_an_emergency_runs_around_the_clock_and_high_and_normal_in_business_hours(csr, technician):
+    assert DEFAULTS == {"emergency": False, "high": True, "normal": True}  # when a row is missing
+    UrgencyTarget.objects.update(business_hours=False)
+    # The rows of an install, when it migrates to 0026.
+    import_module("callbacks.migrations.0026_business_hours_by_default").business_hours_for_high_and_normal(
+        apps, None)
+
+    assert dict(UrgencyTarget.objects.values_list("urgency", "business_hours")) == DEFAULTS
+    assert _log(csr, technician).first_contact_due_at == datetime(2026, 10, 21, 14, tzinfo=CHICAGO)  # Wednesday
+    assert _log(csr, technician, urgency="emergency").first_contact_due_at == FRIDAY_EVENING + timedelta(hours=1)
 
 
 def _log(csr, technician, urgency="normal", now=FRIDAY_EVENING):

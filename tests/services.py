@@ -133,14 +133,20 @@ def pytest_load_initial_conftests(early_config, parser, args):
         os.environ.setdefault(name, value)
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
-        # The controller started the services and passed their URLs down. Each worker has its own test database
-        # (pytest-django) and its own Redis database, so that a real Celery worker one test starts never takes a
-        # task another worker's test enqueued.
+        # The controller started Redis and passed its URL down: each worker has its own Redis database, so that a
+        # real Celery worker one test starts never takes a task another worker's test enqueued. PostgreSQL is each
+        # worker's own (below): what one commits must not show in the other's tests (transaction ids, the snapshot
+        # servicedesk/unchanged.py keys its parts on, the activity a test watches are the whole server's).
         for name in ("CELERY_BROKER_URL", "REDIS_URL"):
             url = os.environ.get(name, "")
             if url.startswith("redis://"):
                 os.environ[name] = url.rsplit("/", 1)[0] + f"/{int(worker.removeprefix('gw')) + 1}"
-        return
+        if os.environ.get("SERVICEDESK_TEST_POSTGRES") == "own":
+            os.environ.pop("DATABASE_URL", None)
+    elif getattr(early_config.known_args_namespace, "numprocesses", None) and not os.environ.get("DATABASE_URL"):
+        # pytest-xdist's controller runs no test: its workers start a PostgreSQL each.
+        os.environ["SERVICEDESK_TEST_POSTGRES"] = "own"
+        os.environ["DATABASE_URL"] = "postgres://"  # no server of the controller's own
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         url, reason = _start_postgres()
         if url:

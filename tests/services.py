@@ -173,7 +173,10 @@ def pytest_load_initial_conftests(early_config, parser, args):
 
 
 def pytest_report_header(config):
-    lines = [f"database: {os.environ.get('DATABASE_URL')}", f"broker: {os.environ.get('CELERY_BROKER_URL')}"]
+    database = os.environ.get("DATABASE_URL")
+    if os.environ.get("SERVICEDESK_TEST_POSTGRES") == "own":
+        database = "a throwaway PostgreSQL started by each worker"
+    lines = [f"database: {database}", f"broker: {os.environ.get('CELERY_BROKER_URL')}"]
     lines += [f"NOT AVAILABLE, tests that need it are skipped: {reason}" for reason in _state["missing"].values()]
     return lines
 

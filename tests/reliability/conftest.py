@@ -66,7 +66,9 @@ def own_redis(redis_url):
 def sender(own_redis):
     """Sends tasks by name to the test's Redis, as the web processes do. (An explicit connection: Celery prefers
     the CELERY_BROKER_URL environment variable, the suite's Redis, to any broker it is given.)"""
-    client = Celery("sender")
+    # Not the current app: Celery makes a new app the current one of the thread that made it, and the shared tasks'
+    # proxies called later in this process (tests/reliability/scenario.py) would look themselves up in this one.
+    client = Celery("sender", set_as_current=False)
     connection = client.connection_for_write(own_redis.url)
 
     def send(name, *args):

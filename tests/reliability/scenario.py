@@ -41,9 +41,12 @@ Kind = Notification.Kind
 
 
 def task(path):
-    """The Celery task object named in the beat schedule (calling it runs it here, as a worker would)."""
-    module, name = path.rsplit(".", 1)
-    return getattr(importlib.import_module(module), name)
+    """The Celery task named in the beat schedule, the project's app's own (calling it runs it here, as a worker
+    would): not the shared task's proxy, which looks the task up in whichever app is current in the calling thread."""
+    from servicedesk.celery import app
+
+    importlib.import_module(path.rsplit(".", 1)[0])
+    return app.tasks[path]
 
 
 def measure(outbox=None):

@@ -18,6 +18,7 @@ from servicedesk.celery import BEAT_SCHEDULE, app
 from servicedesk.models import Notification
 from servicedesk.notifications import RESEND_AFTER, resend_unsent_emails
 from tests.reliability.scenario import changed, everything_due, measure
+from tests.reliability.scenario import task as task_named
 
 pytestmark = [pytest.mark.django_db]
 
@@ -102,7 +103,7 @@ def test_a_task_run_twice_or_again_after_failing_at_any_write_does_its_work_once
     name, django_capture_on_commit_callbacks
 ):
     expected = everything_due()[name]
-    task = app.tasks[name]
+    task = task_named(name)
     writes = _writes_of(task)
     before = measure()
     assert writes >= 1
@@ -139,13 +140,13 @@ def test_a_task_whose_e_mail_failed_writes_its_rows_once_and_the_e_mail_goes_lat
     with mock.patch("django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=refused):
         for name in emailing:
             with django_capture_on_commit_callbacks(execute=True):
-                app.tasks[name]()
+                task_named(name)()
     for _ in range(2):
         for name in emailing:
             if name in resends:
                 continue  # run below, once the e-mails are old enough for them
             with django_capture_on_commit_callbacks(execute=True):
-                app.tasks[name]()
+                task_named(name)()
 
     rows = {}
     for name in emailing:

@@ -46,7 +46,7 @@ def test_csr_logs_a_callback_from_a_phone_number_and_closes_it_after_the_fix(pag
     page.get_by_role("link", name=re.compile("Grace Hopper")).click()
     expect(page.get_by_role("radio", name=re.compile(job.invoice_number))).to_be_checked()
     page.get_by_label("Problem, in the customer's words").fill("The furnace is blowing cold air again.")
-    page.get_by_role("radio", name="High").check()
+    page.get_by_role("radio", name="High", exact=True).check()
     page.get_by_role("button", name="Log callback").click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Callback #")
